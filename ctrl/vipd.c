@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vipd: start-up, the control core's event loop, shutdown.
+ *
+ * The main lcore is the control core: one libevent loop that also moves the
+ * kernel path's frames and backs off when there is nothing to do. Worker
+ * lcores run worker_main().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "conf/conf.h"
+#include "ctrl/kpath.h"
+#include "ctrl/log.h"
+#include "ctrl/model.h"
+#include "ctrl/telemetry.h"
+#include "dataplane/clock.h"
+#include "dataplane/neigh.h"
+#include "dataplane/port.h"
+#include "dataplane/rs.h"
+#include "dataplane/stats.h"
+#include "dataplane/worker.h"
+
+uint64_t clock_tsc_per_tick;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vipd [-f FILE] [--check] [-v] [-- EAL-ARGS...]\n"
+		"  -f, --config FILE  configuration (default /etc/vipd/vipd.conf)\n"
+		"  -c, --check        validate FILE, print FILE:LINE: errors, exit\n"
+		"  -v, --verbose      debug logging\n"
+		"EAL arguments after -- are passed to DPDK; vipd adds --vdev/-a for the\n"
+		"configured ports and --no-pci when none is a PCI device.\n");
+}
+
+/* What the config may say that this build cannot do yet: refuse it at load. */
+static void check_supported(const struct vipd_conf *c, struct conf_errors *errs)
+{
+	for (unsigned i = 0; i < c->n_vs; i++) {
+		const struct conf_vs *vs = &c->vs[i];
+		for (unsigned j = 0; j < vs->n_rs; j++) {
+			enum conf_fwd f = conf_rs_fwd(vs, &vs->rs[j]);
+			if (f == CONF_FWD_DR)
+				continue;
+			char buf[CONF_STR_MAX * 2];
+			snprintf(buf, sizeof(buf),
+				 "%s:%d: forwarding %s is not implemented yet (only DR)", c->path,
+				 vs->rs[j].line, conf_fwd_name(f));
+			errs->msg = realloc(errs->msg, sizeof(char *) * (errs->n + 1));
+			errs->msg[errs->n++] = strdup(buf);
+		}
+	}
+}
+
+static struct vipd_conf *load(const char *path)
+{
+	struct vipd_conf *c = NULL;
+	struct conf_errors errs = { 0 };
+	int rc = conf_load(path, &c, &errs);
+	if (rc == 0)
+		check_supported(c, &errs);
+	if (rc != 0 || errs.n) {
+		if (rc == -ENOENT && errs.n == 0)
+			fprintf(stderr, "%s: cannot read: %s\n", path, strerror(ENOENT));
+		conf_errors_print(&errs, stderr);
+		conf_errors_clear(&errs);
+		if (c)
+			conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct event_base *base;
+static bool quit;
+
+static void on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	if (sig == SIGHUP) {
+		VLOG_WARN("SIGHUP: reload is not implemented yet; configuration unchanged");
+		return;
+	}
+	VLOG_NOTICE("signal %d: shutting down", (int)sig);
+	quit = true;
+	event_base_loopbreak(base);
+}
+
+static void on_neigh(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	neigh_tick(model.live, model.n_live, rte_rdtsc() / (rte_get_tsc_hz() / 1000));
+}
+
+static void on_reclaim(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	model_reclaim();
+}
+
+static struct event *every(double secs, event_callback_fn cb)
+{
+	struct timeval tv = { (time_t)secs, (suseconds_t)((secs - (time_t)secs) * 1e6) };
+	struct event *e = event_new(base, -1, EV_PERSIST, cb, NULL);
+	event_add(e, &tv);
+	return e;
+}
+
+static void control_loop(uint32_t idle_max_us)
+{
+	struct event *sig[3];
+	int signals[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(base, signals[i], on_signal, NULL);
+		event_add(sig[i], NULL);
+	}
+	struct event *t1 = every(0.1, on_neigh);
+	struct event *t2 = every(0.01, on_reclaim);
+	uint32_t idle_us = 1;
+
+	while (!quit) {
+		if (kpath_poll()) {
+			idle_us = 1;
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			continue;
+		}
+		/* Nothing moved: wait in libevent (serving its events) a little longer. */
+		struct timeval tv = { 0, idle_us };
+		event_base_loopexit(base, &tv);
+		event_base_loop(base, 0);
+		if (idle_us < (idle_max_us ? idle_max_us : 1))
+			idle_us = idle_us * 2 > idle_max_us ? idle_max_us : idle_us * 2;
+	}
+	for (int i = 0; i < 3; i++)
+		event_free(sig[i]);
+	event_free(t1);
+	event_free(t2);
+}
+
+static int start_dataplane(struct vipd_conf *c, struct rte_mempool **mpp)
+{
+	unsigned nw = c->dpdk.workers;
+	int rc;
+
+	if (rte_lcore_count() < nw + 1) {
+		VLOG_ERR("%u workers need %u lcores, EAL has %u", nw, nw + 1, rte_lcore_count());
+		return -EINVAL;
+	}
+	clock_init();
+	if ((rc = stats_init(nw)) || (rc = rs_init()))
+		return rc;
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("vipd_mbufs", c->dpdk.mbufs, 256, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (mp == NULL) {
+		VLOG_ERR("mbuf pool of %u: %s", c->dpdk.mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	*mpp = mp;
+	if ((rc = port_setup(c, nw, mp)))
+		return rc;
+	size_t qsz = rte_rcu_qsbr_get_memsize(nw + 1);
+	dp_qs = rte_zmalloc("vipd_qsbr", qsz, 64);
+	if (dp_qs == NULL || rte_rcu_qsbr_init(dp_qs, nw + 1))
+		return -ENOMEM;
+	dp_n_workers = nw;
+	for (unsigned w = 0; w < nw; w++)
+		if ((rc = worker_init(w, c->dpdk.sessions, c->dpdk.idle_sleep_max_us))) {
+			VLOG_ERR("worker %u: %s (sessions %u)", w, strerror(-rc), c->dpdk.sessions);
+			return rc;
+		}
+	neigh_init(mp);
+	if ((rc = model_start(c)))
+		return rc;
+	if (telemetry_init(nw))
+		VLOG_WARN("telemetry commands not registered");
+	unsigned w = 0, lc;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (w == nw)
+			break;
+		rte_eal_remote_launch(worker_main, dp_workers[w++], lc);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = "/etc/vipd/vipd.conf";
+	bool check = false;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+f:cvh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'c':
+			check = true;
+			break;
+		case 'v':
+			vlog_level = VLOG_L_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	struct vipd_conf *c = load(path);
+	if (c == NULL)
+		return 1;
+	if (check) {
+		printf("%s: OK\n", path);
+		conf_free(c);
+		return 0;
+	}
+
+	char **eal_argv;
+	int eal_argc = port_eal_args(c, argv[0], argc - optind, argv + optind, &eal_argv);
+	if (eal_argc < 0 || rte_eal_init(eal_argc, eal_argv) < 0) {
+		VLOG_ERR("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		conf_free(c);
+		return 1;
+	}
+	base = event_base_new();
+	struct rte_mempool *mp = NULL;
+	uint32_t idle = c->dpdk.idle_sleep_max_us;
+	int rc = start_dataplane(c, &mp);
+	if (rc == 0) {
+		fprintf(stderr, "vipd: ready\n");
+		control_loop(idle);
+	} else {
+		VLOG_ERR("start-up failed: %s", strerror(-rc));
+	}
+	dp_quit = true;
+	rte_eal_mp_wait_lcore();
+	port_teardown();
+	if (rc == 0)
+		model_stop();
+	else
+		conf_free(c);
+	event_base_free(base);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pkt: parsing and validation of received frames, and the replies the
+ * dataplane makes in place (ARP and ICMP echo for owned VIPs).
+ *
+ * Everything a VIP packet must satisfy is checked here once, before any state
+ * is touched; failures carry a named drop reason. Only the first segment is
+ * read: headers that do not fit in it count as truncated.
+ *
+ * Threading: pure functions of the packet and a snapshot; worker lcores.
+ */
+#ifndef VIPD_PKT_H
+#define VIPD_PKT_H
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dataplane/drop.h"
+#include "dataplane/port.h"
+#include "dataplane/sess.h"
+#include "dataplane/snap.h"
+
+enum pkt_verdict {
+	PKT_DROP = 0,  /* pkt_info.drop says why */
+	PKT_VIP_FLOW,  /* to a virtual service: key, hash and svc are set */
+	PKT_REPLY,     /* rewritten in place into a reply; send it back out */
+	PKT_KERNEL,    /* not ours to handle: the kernel twin gets it */
+};
+
+struct pkt_info {
+	uint8_t verdict;
+	uint8_t drop;       /* enum vipd_drop when verdict is PKT_DROP */
+	uint8_t tcp_flags;
+	struct sess_key key;
+	uint64_t hash;
+	const struct snap_svc *svc;
+};
+
+static inline void pkt_set_mac(struct rte_ether_addr *a, uint64_t mac)
+{
+	for (int i = 0; i < 6; i++)
+		a->addr_bytes[i] = (uint8_t)(mac >> (8 * i));
+}
+
+static inline uint8_t pkt_drop(struct pkt_info *pi, enum vipd_drop why)
+{
+	pi->drop = (uint8_t)why;
+	return PKT_DROP;
+}
+
+/* An ARP who-has for an owned VIP becomes our is-at, in place. */
+static inline uint8_t pkt_arp(const struct snap *sn, const struct port_info *port,
+			      struct rte_mbuf *m, struct pkt_info *pi)
+{
+	if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
+		return pkt_drop(pi, VIPD_DROP_ARP_TRUNC);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+	if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) ||
+	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		return PKT_KERNEL;
+	const struct snap_vip *v = snap_vip_find(sn, arp->arp_data.arp_tip);
+	if (v == NULL || !v->owned)
+		return PKT_KERNEL;
+	uint32_t sip = arp->arp_data.arp_sip;
+	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+	arp->arp_data.arp_tip = sip;
+	arp->arp_data.arp_sha = port->mac;
+	arp->arp_data.arp_sip = v->addr;
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = port->mac;
+	pi->drop = VIPD_DROP_MAX; /* marks an ARP reply for the counters */
+	return PKT_REPLY;
+}
+
+/* An ICMP echo request to an owned VIP is answered here: the VIP is ours. */
+static inline uint8_t pkt_icmp_echo(const struct port_info *port, struct rte_mbuf *m,
+				    struct rte_ipv4_hdr *ip, uint16_t l4len, struct pkt_info *pi)
+{
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	if (l4len < sizeof(*ic))
+		return pkt_drop(pi, VIPD_DROP_L4_TRUNC);
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0)
+		return pkt_drop(pi, VIPD_DROP_VIP_PROTO);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint32_t a = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = a;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	/* Incremental update (RFC 1624) for type 8 -> 0. */
+	uint32_t sum = (uint32_t)(~rte_be_to_cpu_16(ic->icmp_cksum) & 0xffff) + 0xf7ff;
+	sum = (sum & 0xffff) + (sum >> 16);
+	ic->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = port->mac;
+	pi->drop = 0;
+	return PKT_REPLY;
+}
+
+static inline bool pkt_l2_ours(const struct port_info *port, const struct rte_ether_hdr *eth)
+{
+	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
+	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
+}
+
+static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info *port,
+				   struct rte_mbuf *m, struct pkt_info *pi)
+{
+	uint32_t len = m->data_len;
+	if (len < sizeof(struct rte_ether_hdr))
+		return pkt_drop(pi, VIPD_DROP_ETH_TRUNC);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (!pkt_l2_ours(port, eth))
+		return pkt_drop(pi, VIPD_DROP_L2_OTHER);
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+		return pkt_arp(sn, port, m, pi);
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		return PKT_KERNEL;
+
+	len -= sizeof(*eth);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	if (len < sizeof(*ip))
+		return pkt_drop(pi, VIPD_DROP_IP_TRUNC);
+	const struct snap_vip *v = snap_vip_find(sn, ip->dst_addr);
+	if (v == NULL || !v->owned)
+		return PKT_KERNEL; /* the kernel validates what it receives */
+	/* The sum over a valid header, its checksum included, folds to zero. */
+	if ((ip->version_ihl >> 4) != 4)
+		return pkt_drop(pi, VIPD_DROP_IP_VERSION);
+	uint16_t ihl = rte_ipv4_hdr_len(ip);
+	if (ihl < sizeof(*ip))
+		return pkt_drop(pi, VIPD_DROP_IP_IHL);
+	if (ihl > len)
+		return pkt_drop(pi, VIPD_DROP_IP_TRUNC);
+	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < ihl || tot > len)
+		return pkt_drop(pi, VIPD_DROP_IP_LEN);
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_ipv4_cksum(ip) != 0))
+		return pkt_drop(pi, VIPD_DROP_IP_CSUM);
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		return pkt_drop(pi, VIPD_DROP_IP_FRAG);
+	if (ip->time_to_live <= 1)
+		return pkt_drop(pi, VIPD_DROP_IP_TTL);
+
+	uint16_t l4len = tot - ihl;
+	uint8_t *l4 = (uint8_t *)ip + ihl;
+	pi->key.saddr = ip->src_addr;
+	pi->key.daddr = ip->dst_addr;
+	pi->key.proto = ip->next_proto_id;
+	pi->key.kflags = 0;
+	pi->key.pad = 0;
+	pi->tcp_flags = 0;
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP: {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
+		if (l4len < sizeof(*th))
+			return pkt_drop(pi, VIPD_DROP_L4_TRUNC);
+		if ((th->data_off >> 4) < 5 || (uint16_t)((th->data_off >> 4) * 4) > l4len)
+			return pkt_drop(pi, VIPD_DROP_L4_HDR);
+		pi->key.sport = th->src_port;
+		pi->key.dport = th->dst_port;
+		pi->tcp_flags = th->tcp_flags;
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
+		if (l4len < sizeof(*uh))
+			return pkt_drop(pi, VIPD_DROP_L4_TRUNC);
+		uint16_t ul = rte_be_to_cpu_16(uh->dgram_len);
+		if (ul < sizeof(*uh) || ul > l4len)
+			return pkt_drop(pi, VIPD_DROP_L4_HDR);
+		pi->key.sport = uh->src_port;
+		pi->key.dport = uh->dst_port;
+		break;
+	}
+	case IPPROTO_ICMP:
+		return pkt_icmp_echo(port, m, ip, l4len, pi);
+	default:
+		return pkt_drop(pi, VIPD_DROP_VIP_PROTO);
+	}
+	pi->svc = snap_svc_find(sn, pi->key.daddr, pi->key.dport, pi->key.proto);
+	if (pi->svc == NULL)
+		return pkt_drop(pi, VIPD_DROP_NO_SERVICE);
+	pi->hash = sess_hash(&pi->key);
+	return PKT_VIP_FLOW;
+}
+
+#endif

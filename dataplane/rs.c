@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "rs.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+struct rs_slot *rs_slots;
+
+/* Control-core private: free indexes, and retired ones awaiting a grace period. */
+static uint32_t rs_free[RS_MAX], rs_nfree;
+static uint32_t rs_dead[RS_MAX], rs_ndead;
+static uint8_t svc_used[SVC_MAX];
+
+int rs_init(void)
+{
+	rs_slots = rte_zmalloc("vipd_rs", sizeof(struct rs_slot) * RS_MAX, 64);
+	if (rs_slots == NULL)
+		return -ENOMEM;
+	/* Index 0 is never handed out, so a zero handle never matches. */
+	rs_nfree = 0;
+	for (uint32_t i = RS_MAX - 1; i >= 1; i--)
+		rs_free[rs_nfree++] = i;
+	return 0;
+}
+
+int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, uint16_t svc)
+{
+	if (rs_nfree == 0)
+		return -ENOSPC;
+	uint32_t i = rs_free[--rs_nfree];
+	struct rs_slot *r = &rs_slots[i];
+	uint32_t gen = ((r->gen + 1) & 0xffff) ? (r->gen + 1) & 0xffff : 1;
+	r->addr = addr;
+	r->port = port;
+	r->out_port = out_port;
+	r->fwd = fwd;
+	r->svc = svc;
+	r->live = 1;
+	r->static_mac = 0;
+	__atomic_store_n(&r->mac, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->avail, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->gen, gen, __ATOMIC_RELEASE);
+	return (int64_t)(gen << 16 | i);
+}
+
+void rs_retire(uint32_t h)
+{
+	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
+	if (!r->live || r->gen != rs_handle_gen(h))
+		return;
+	r->live = 0;
+	/* An odd step keeps the retired gen distinct from every live handle. */
+	__atomic_store_n(&r->gen, (r->gen + 0x8000) & 0xffff, __ATOMIC_RELEASE);
+	rs_dead[rs_ndead++] = rs_handle_idx(h);
+}
+
+void rs_reclaim(void)
+{
+	while (rs_ndead)
+		rs_free[rs_nfree++] = rs_dead[--rs_ndead];
+}
+
+void rs_set_avail(uint32_t h, bool up)
+{
+	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
+	if (r->gen == rs_handle_gen(h))
+		__atomic_store_n(&r->avail, up ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+void rs_set_mac(uint32_t h, const uint8_t mac[6], bool is_static)
+{
+	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
+	if (r->gen != rs_handle_gen(h) || (r->static_mac && !is_static))
+		return;
+	uint64_t v = RS_MAC_VALID;
+	for (int i = 0; i < 6; i++)
+		v |= (uint64_t)mac[i] << (8 * i);
+	r->static_mac = is_static;
+	__atomic_store_n(&r->mac, v, __ATOMIC_RELEASE);
+}
+
+bool rs_mac_bytes(const struct rs_slot *r, uint8_t mac[6])
+{
+	uint64_t v = rs_mac(r);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(v >> (8 * i));
+	return (v & RS_MAC_VALID) != 0;
+}
+
+int svc_slot_alloc(void)
+{
+	for (unsigned i = 0; i < SVC_MAX; i++)
+		if (!svc_used[i]) {
+			svc_used[i] = 1;
+			return (int)i;
+		}
+	return -ENOSPC;
+}
+
+void svc_slot_free(int slot)
+{
+	if (slot >= 0 && (unsigned)slot < SVC_MAX)
+		svc_used[slot] = 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rs: stable slots for real servers and services.
+ *
+ * A real server keeps its slot (and so its counters, its resolved MAC and the
+ * sessions that point at it) for as long as it exists, across snapshots.
+ * Sessions hold a handle = generation << 16 | index; removing a real server
+ * bumps the generation, so stale sessions see the mismatch and follow
+ * expire_nodest_conn. A freed index is reused only after an RCU grace period.
+ *
+ * Threading: the control core is the only writer. Workers read slots; the
+ * fields a worker may see change while it runs (gen, avail, mac) are single
+ * atomic words. Everything else is written before the gen that publishes it.
+ */
+#ifndef VIPD_RS_H
+#define VIPD_RS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RS_MAX 65536u
+#define SVC_MAX 4096u
+
+#define RS_MAC_VALID (1ULL << 63)
+
+struct rs_slot {
+	uint32_t gen;      /* atomic; matches live handles */
+	uint32_t addr;     /* network order */
+	uint16_t port;     /* network order */
+	uint16_t out_port; /* DPDK port that reaches it */
+	uint8_t fwd;       /* enum conf_fwd */
+	uint8_t avail;     /* atomic: 1 = up (health) */
+	uint8_t live;      /* control only: slot in use */
+	uint8_t static_mac;
+	uint64_t mac;      /* atomic: RS_MAC_VALID | 48-bit MAC */
+	uint16_t svc;      /* owning service slot */
+	uint8_t pad[38];
+} __attribute__((aligned(64)));
+
+extern struct rs_slot *rs_slots;
+
+static inline uint32_t rs_handle_idx(uint32_t h)
+{
+	return h & 0xffff;
+}
+
+static inline uint32_t rs_handle_gen(uint32_t h)
+{
+	return h >> 16;
+}
+
+/* The slot of handle h if it is still the same real server, else NULL. */
+static inline struct rs_slot *rs_get(uint32_t h)
+{
+	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
+	if (__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) != rs_handle_gen(h))
+		return NULL;
+	return r;
+}
+
+static inline uint64_t rs_mac(const struct rs_slot *r)
+{
+	return __atomic_load_n(&r->mac, __ATOMIC_RELAXED);
+}
+
+/* Control core. */
+int rs_init(void);
+/* A new slot for a real server; returns its handle or -ENOSPC. */
+int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, uint16_t svc);
+/* Retire a handle: workers stop using it at once; the index is reusable after rs_reclaim(). */
+void rs_retire(uint32_t handle);
+/* Make retired indexes reusable; call only after an RCU grace period. */
+void rs_reclaim(void);
+void rs_set_avail(uint32_t handle, bool up);
+void rs_set_mac(uint32_t handle, const uint8_t mac[6], bool is_static);
+/* Fill mac and return true when known. */
+bool rs_mac_bytes(const struct rs_slot *r, uint8_t mac[6]);
+
+int svc_slot_alloc(void);
+void svc_slot_free(int slot);
+
+#endif

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sess: a worker's connection table.
+ *
+ * Owns: a fixed pool of sessions, a two-choice bucketed hash index over them
+ * (one 64-byte bucket of 8 signatures per choice, both prefetched before the
+ * lookup) and a lazy timer wheel for expiry.
+ *
+ * Threading: one table per worker lcore, which is its only writer and reader
+ * (single owner: no locks, no atomics). Memory is provided by the caller
+ * (hugepages on a worker, malloc in unit tests); nothing here allocates after
+ * sess_init(). No DPDK dependency.
+ *
+ * Cost: 40 bytes per session in the pool plus 64 bytes per 8 index slots; the
+ * index is sized to ~1.25 slots per session: ~50 bytes per session in all.
+ */
+#ifndef VIPD_SESS_H
+#define VIPD_SESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Key flags, in the key so that templates never collide with connections. */
+#define SESS_KEY_TEMPLATE 0x01
+
+struct sess_key {
+	uint32_t saddr, daddr; /* network order */
+	uint16_t sport, dport; /* network order */
+	uint8_t proto;
+	uint8_t kflags;
+	uint16_t pad;
+};
+
+struct sess {
+	struct sess_key key;
+	uint32_t rs;      /* real server handle (rs.h) */
+	uint32_t expire;  /* tick at which it dies */
+	uint32_t tnext;   /* timer wheel links; tnext is the free list link */
+	uint32_t tprev;
+	uint32_t aux;     /* template: controlled conns; conn: template index */
+	uint16_t svc;     /* service slot */
+	uint8_t state;    /* protocol state (tcpstate.h) */
+	uint8_t flags;
+};
+
+#define SESS_BUCKET_WAYS 8
+struct sess_bucket {
+	uint16_t sig[SESS_BUCKET_WAYS];
+	uint32_t idx[SESS_BUCKET_WAYS]; /* 0 = empty slot */
+	uint8_t pad[16];
+} __attribute__((aligned(64)));
+
+#define SESS_WHEEL_SLOTS 4096 /* power of two; ticks past it lap lazily */
+
+struct sess_table {
+	uint32_t cap;       /* sessions */
+	uint32_t n;         /* in use */
+	uint32_t bmask;     /* buckets - 1 */
+	uint32_t free_head;
+	uint32_t wheel_now; /* next tick the wheel must visit */
+	uint32_t wheel_cursor; /* entry of the slot being visited, 0 = start */
+	struct sess_bucket *buckets;
+	struct sess *pool;  /* [0] unused so that 0 means "none" */
+	uint32_t wheel[SESS_WHEEL_SLOTS];
+};
+
+/* Bytes needed for a table of cap sessions (including the struct). */
+size_t sess_mem_size(uint32_t cap);
+/* Lay out a table in mem (sess_mem_size(cap) bytes, 64-byte aligned). */
+struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
+
+static inline uint64_t sess_hash(const struct sess_key *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+	uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)
+{
+	return (uint32_t)h & t->bmask;
+}
+
+static inline uint32_t sess_b2(const struct sess_table *t, uint64_t h)
+{
+	return (uint32_t)(h >> 32) & t->bmask;
+}
+
+static inline void sess_prefetch(const struct sess_table *t, uint64_t h)
+{
+	__builtin_prefetch(&t->buckets[sess_b1(t, h)]);
+	__builtin_prefetch(&t->buckets[sess_b2(t, h)]);
+}
+
+static inline uint32_t sess_index(const struct sess_table *t, const struct sess *s)
+{
+	return (uint32_t)(s - t->pool);
+}
+
+struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h);
+/*
+ * Add k (not present) expiring at now + timeout. Returns the zeroed session
+ * with its key set, or NULL when the pool or both buckets are full.
+ */
+struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
+			 uint64_t h, uint32_t now, uint32_t timeout);
+void sess_delete(struct sess_table *t, struct sess *s);
+/*
+ * Push s's expiry to now + timeout. Extending costs a store (the wheel
+ * re-files it lazily when its old slot comes up); shortening re-files it now.
+ */
+void sess_touch(struct sess_table *t, struct sess *s, uint32_t now, uint32_t timeout);
+
+/*
+ * Called for each due session: return true to delete it, or false after
+ * extending it with sess_touch() (e.g. a template that still controls
+ * connections). It must not delete s itself.
+ */
+typedef bool (*sess_expire_fn)(void *arg, struct sess_table *t, struct sess *s);
+/*
+ * Advance the wheel towards now, expiring due sessions, visiting at most budget entries so that a worker never
+ * stalls. Returns the number of entries visited.
+ */
+unsigned sess_expire(struct sess_table *t, uint32_t now, unsigned budget,
+		     sess_expire_fn cb, void *arg);
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "snap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "dataplane/clock.h"
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 4;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void *carve(uint8_t **p, size_t n)
+{
+	void *r = *p;
+	*p += (n + 15) & ~(size_t)15;
+	return r;
+}
+
+/* Distinct VIPs of services and VRRP instances; returns how many. */
+static uint32_t collect_vips(const struct vipd_conf *c, uint32_t *out, uint32_t max)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < c->n_vs; i++)
+		out[n++] = c->vs[i].addr;
+	for (unsigned i = 0; i < c->n_vrrp; i++)
+		for (unsigned j = 0; j < c->vrrp[i].n_vips && n < max; j++)
+			out[n++] = c->vrrp[i].vips[j];
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k;
+		for (k = 0; k < m && out[k] != out[i]; k++)
+			;
+		if (k == m)
+			out[m++] = out[i];
+	}
+	return m;
+}
+
+struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
+			uint32_t *const *rs_handles, const uint16_t *port_ids,
+			bool (*vip_owned)(uint32_t addr, void *arg), void *arg)
+{
+	uint32_t maxv = c->n_vs + c->n_vrrp * 32 + 1;
+	uint32_t *vips = calloc(maxv, sizeof(*vips));
+	if (vips == NULL)
+		return NULL;
+	uint32_t n_vip = collect_vips(c, vips, maxv);
+	uint32_t n_rs = 0;
+	for (unsigned i = 0; i < c->n_vs; i++)
+		n_rs += c->vs[i].n_rs;
+	uint32_t svc_hsize = pow2_at_least(c->n_vs * 2);
+	uint32_t vip_hsize = pow2_at_least(n_vip * 2);
+
+	size_t size = sizeof(struct snap) + 16 + (sizeof(struct snap_svc) + 16) * c->n_vs +
+		      (sizeof(struct snap_rs)) * n_rs + 16 * c->n_vs +
+		      sizeof(struct snap_vip) * n_vip + 16 +
+		      sizeof(uint16_t) * (svc_hsize + vip_hsize) + 32;
+	uint8_t *p = calloc(1, size);
+	if (p == NULL) {
+		free(vips);
+		return NULL;
+	}
+	struct snap *s = carve(&p, sizeof(*s));
+	s->n_svc = c->n_vs;
+	s->n_vip = n_vip;
+	s->svc = carve(&p, sizeof(struct snap_svc) * c->n_vs);
+	s->vip = carve(&p, sizeof(struct snap_vip) * n_vip);
+	s->svc_hash = carve(&p, sizeof(uint16_t) * svc_hsize);
+	s->vip_hash = carve(&p, sizeof(uint16_t) * vip_hsize);
+	s->svc_hmask = svc_hsize - 1;
+	s->vip_hmask = vip_hsize - 1;
+
+	for (uint32_t i = 0; i < c->n_vs; i++) {
+		const struct conf_vs *cv = &c->vs[i];
+		struct snap_svc *v = &s->svc[i];
+		v->vip = cv->addr;
+		v->vport = __builtin_bswap16(cv->port);
+		v->proto = cv->proto;
+		v->fwd = (uint8_t)cv->fwd;
+		v->slot = svc_slots[i];
+		v->sched = sched_find(cv->scheduler);
+		v->persist_ticks = clock_secs_to_ticks(cv->persistence_timeout);
+		v->persist_mask = cv->persistence_netmask;
+		v->n_rs = (uint16_t)cv->n_rs;
+		v->rs = carve(&p, sizeof(struct snap_rs) * cv->n_rs);
+		for (uint32_t j = 0; j < cv->n_rs; j++) {
+			v->rs[j].handle = rs_handles[i][j];
+			v->rs[j].weight = cv->rs[j].weight;
+		}
+		uint32_t k2 = (uint32_t)v->vport << 8 | v->proto;
+		uint32_t h = snap_mix(v->vip, k2) & s->svc_hmask;
+		while (s->svc_hash[h])
+			h = (h + 1) & s->svc_hmask;
+		s->svc_hash[h] = (uint16_t)(i + 1);
+	}
+	for (uint32_t i = 0; i < n_vip; i++) {
+		struct snap_vip *v = &s->vip[i];
+		int pi = conf_port_for_addr(c, vips[i]);
+		v->addr = vips[i];
+		v->port = port_ids[pi < 0 ? 0 : pi];
+		v->owned = vip_owned ? vip_owned(v->addr, arg) : 1;
+		uint32_t h = snap_mix(v->addr, 0) & s->vip_hmask;
+		while (s->vip_hash[h])
+			h = (h + 1) & s->vip_hmask;
+		s->vip_hash[h] = (uint16_t)(i + 1);
+	}
+	free(vips);
+
+	const struct conf_global *g = &c->global;
+	s->t_tcp = clock_secs_to_ticks(g->tcp_timeout);
+	s->t_tcpfin = clock_secs_to_ticks(g->tcpfin_timeout);
+	s->t_tcpsyn = clock_secs_to_ticks(60);
+	s->t_tcpclose = clock_secs_to_ticks(10);
+	s->t_udp = clock_secs_to_ticks(g->udp_timeout);
+	s->sloppy_tcp = g->sloppy_tcp;
+	s->expire_nodest = g->expire_nodest_conn;
+	return s;
+}
+
+void snap_free(struct snap *s)
+{
+	free(s);
+}

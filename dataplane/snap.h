@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * snap: the immutable view of services and VIPs that workers forward with.
+ *
+ * Owns: building a snapshot from the loaded config plus the control core's
+ * slot assignments, the lookups workers do on it, and publishing it.
+ *
+ * Threading: built and published by the control core only; workers load the
+ * current pointer once per poll loop and never write to it. The old snapshot
+ * is freed after an RCU (QSBR) grace period, never under a worker's feet.
+ */
+#ifndef VIPD_SNAP_H
+#define VIPD_SNAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/sched.h"
+
+struct vipd_conf;
+
+struct snap_rs {
+	uint32_t handle; /* rs.h */
+	uint32_t weight;
+};
+
+struct snap_svc {
+	uint32_t vip;      /* network order */
+	uint16_t vport;    /* network order */
+	uint8_t proto;
+	uint8_t fwd;
+	uint16_t slot;     /* stable service slot (counters, sched state) */
+	uint16_t n_rs;
+	const struct sched_ops *sched;
+	uint32_t persist_ticks; /* 0 = no persistence */
+	uint32_t persist_mask;  /* network order */
+	struct snap_rs *rs;
+};
+
+struct snap_vip {
+	uint32_t addr;  /* network order */
+	uint16_t port;  /* DPDK port it is announced on */
+	uint8_t owned;  /* 1: this director answers ARP and forwards for it */
+};
+
+struct snap {
+	uint32_t version;
+	uint32_t n_svc, n_vip;
+	struct snap_svc *svc;
+	struct snap_vip *vip;
+	uint32_t svc_hmask, vip_hmask;
+	uint16_t *svc_hash; /* index + 1, 0 = empty; linear probing */
+	uint16_t *vip_hash;
+	/* Timeouts in ticks (dataplane/clock.h). */
+	uint32_t t_tcp, t_tcpfin, t_tcpsyn, t_tcpclose, t_udp;
+	bool sloppy_tcp, expire_nodest;
+};
+
+static inline uint32_t snap_mix(uint32_t a, uint32_t b)
+{
+	uint64_t h = ((uint64_t)a << 32 | b) * 0x9E3779B97F4A7C15ULL;
+	return (uint32_t)(h >> 32);
+}
+
+static inline const struct snap_vip *snap_vip_find(const struct snap *s, uint32_t addr)
+{
+	for (uint32_t i = snap_mix(addr, 0) & s->vip_hmask;; i = (i + 1) & s->vip_hmask) {
+		uint16_t e = s->vip_hash[i];
+		if (e == 0)
+			return NULL;
+		if (s->vip[e - 1].addr == addr)
+			return &s->vip[e - 1];
+	}
+}
+
+static inline const struct snap_svc *snap_svc_find(const struct snap *s, uint32_t vip,
+						   uint16_t vport, uint8_t proto)
+{
+	uint32_t k2 = (uint32_t)vport << 8 | proto;
+	for (uint32_t i = snap_mix(vip, k2) & s->svc_hmask;; i = (i + 1) & s->svc_hmask) {
+		uint16_t e = s->svc_hash[i];
+		if (e == 0)
+			return NULL;
+		const struct snap_svc *v = &s->svc[e - 1];
+		if (v->vip == vip && v->vport == vport && v->proto == proto)
+			return v;
+	}
+}
+
+/*
+ * Per config service i, svc_slots[i] is its stable slot and rs_handles[i][j]
+ * the handle of its real server j; port_ids maps config port index to DPDK
+ * port id. vip_owned(addr) says whether this director
+ * holds a VIP now (VRRP). Returns a malloc'ed snapshot (one block) or NULL.
+ */
+struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
+			uint32_t *const *rs_handles, const uint16_t *port_ids,
+			bool (*vip_owned)(uint32_t addr, void *arg), void *arg);
+void snap_free(struct snap *s);
+
+#endif

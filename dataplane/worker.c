@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "conf/conf.h"
+#include "dataplane/clock.h"
+#include "dataplane/pkt.h"
+#include "dataplane/rs.h"
+#include "dataplane/tcpstate.h"
+
+struct snap *dp_snap;
+struct rte_rcu_qsbr *dp_qs;
+volatile bool dp_quit;
+struct worker *dp_workers[VIPD_MAX_WORKERS];
+unsigned dp_n_workers;
+
+#define EXPIRE_BUDGET 128
+#define IDLE_SPINS 64
+
+int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
+{
+	struct worker *wk = rte_zmalloc("vipd_worker", sizeof(*wk), 64);
+	char name[32];
+
+	if (wk == NULL)
+		return -ENOMEM;
+	wk->id = w;
+	wk->st = stats_lc[w];
+	wk->idle_max_us = idle_max_us;
+	for (unsigned i = 0; i < SVC_MAX; i++)
+		sched_state_reset(&wk->sched[i]);
+	size_t sz = sess_mem_size(sessions);
+	void *mem = rte_malloc("vipd_sess", sz, 64);
+	if (mem == NULL)
+		return -ENOMEM;
+	clock_init();
+	wk->sess = sess_init(mem, sessions, clock_now());
+	snprintf(name, sizeof(name), "vipd_excp%u", w);
+	wk->excp = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (wk->excp == NULL)
+		return -ENOMEM;
+	for (unsigned p = 0; p < port_n; p++) {
+		struct rte_eth_dev_tx_buffer *b =
+			rte_zmalloc("vipd_txb", RTE_ETH_TX_BUFFER_SIZE(WORKER_BURST), 64);
+		if (b == NULL)
+			return -ENOMEM;
+		rte_eth_tx_buffer_init(b, WORKER_BURST);
+		rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback,
+						   &wk->st->port[p].drops[VIPD_DROP_TX_FULL]);
+		wk->txb[p] = b;
+		if (w < port_tab[p].n_rxq) {
+			wk->rxq[wk->n_rxq].port = (uint16_t)p;
+			wk->rxq[wk->n_rxq].queue = (uint16_t)w;
+			wk->n_rxq++;
+		}
+	}
+	dp_workers[w] = wk;
+	return 0;
+}
+
+static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enum vipd_drop why)
+{
+	w->st->port[pidx].drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+{
+	struct stats_port *sp = &w->st->port[pidx];
+	sp->tx_pkts++;
+	sp->tx_bytes += m->pkt_len;
+	rte_eth_tx_buffer(port_tab[pidx].id, (uint16_t)w->id, w->txb[pidx], m);
+}
+
+/* Account a session's end and free its slot. */
+static void sess_end(struct worker *w, struct sess *s)
+{
+	struct stats_lcore *st = w->st;
+	if (s->key.kflags & SESS_KEY_TEMPLATE) {
+		st->templates--;
+	} else {
+		struct stats_ctr *rc = &st->rs[rs_handle_idx(s->rs)];
+		if (s->state == TCPS_ESTABLISHED)
+			rc->active--;
+		else
+			rc->inactive--;
+		if (s->aux)
+			w->sess->pool[s->aux].aux--;
+		st->sessions--;
+	}
+}
+
+static bool on_expire(void *arg, struct sess_table *t, struct sess *s)
+{
+	struct worker *w = arg;
+	/* A template lives on while connections it placed are alive. */
+	if ((s->key.kflags & SESS_KEY_TEMPLATE) && s->aux > 0) {
+		const struct snap_svc *v =
+			snap_svc_find(w->snap, s->key.daddr, s->key.dport, s->key.proto);
+		sess_touch(t, s, w->now, v && v->persist_ticks ? v->persist_ticks : VIPD_TICK_HZ);
+		return false;
+	}
+	sess_end(w, s);
+	return true;
+}
+
+static void sess_kill(struct worker *w, struct sess *s)
+{
+	sess_end(w, s);
+	sess_delete(w->sess, s);
+}
+
+static uint32_t state_timeout(const struct snap *sn, uint8_t state)
+{
+	switch (state) {
+	case TCPS_ESTABLISHED:
+		return sn->t_tcp;
+	case TCPS_SYN_RECV:
+		return sn->t_tcpsyn;
+	case TCPS_FIN_WAIT:
+		return sn->t_tcpfin;
+	case TCPS_UDP:
+		return sn->t_udp;
+	default:
+		return sn->t_tcpclose;
+	}
+}
+
+static void set_state(struct worker *w, struct sess *s, uint8_t ns)
+{
+	if (ns == s->state)
+		return;
+	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+	if (s->state == TCPS_ESTABLISHED)
+		rc->active--, rc->inactive++;
+	else if (ns == TCPS_ESTABLISHED)
+		rc->active++, rc->inactive--;
+	uint32_t old = state_timeout(w->snap, s->state);
+	s->state = ns;
+	uint32_t nt = state_timeout(w->snap, ns);
+	if (nt != old)
+		sess_touch(w->sess, s, w->now, nt);
+}
+
+/* Pick a real server for a new flow; returns its handle or 0. */
+static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+{
+	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
+	for (unsigned i = 0; i < svc->n_rs; i++) {
+		const struct rs_slot *r = rs_get(svc->rs[i].handle);
+		const struct stats_ctr *c = &w->st->rs[rs_handle_idx(svc->rs[i].handle)];
+		d[i].weight = svc->rs[i].weight;
+		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
+		d[i].activeconns = c->active > 0 ? (uint32_t)c->active : 0;
+		d[i].inactconns = c->inactive > 0 ? (uint32_t)c->inactive : 0;
+	}
+	struct sched_pkt sp = { pi->key.saddr, pi->key.daddr, pi->key.sport, pi->key.dport };
+	int k = svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
+	return k < 0 ? 0 : svc->rs[k].handle;
+}
+
+/* Persistence: reuse the client's template, or schedule and make one. */
+static uint32_t schedule_persistent(struct worker *w, const struct snap_svc *svc,
+				    const struct pkt_info *pi, uint32_t *tmpl_idx)
+{
+	struct sess_key tk = {
+		.saddr = pi->key.saddr & svc->persist_mask,
+		.daddr = svc->vip,
+		.dport = svc->vport,
+		.proto = svc->proto,
+		.kflags = SESS_KEY_TEMPLATE,
+	};
+	uint64_t h = sess_hash(&tk);
+	struct sess *t = sess_lookup(w->sess, &tk, h);
+	uint32_t handle;
+
+	if (t) {
+		const struct rs_slot *r = rs_get(t->rs);
+		if (r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+			handle = t->rs;
+		} else {
+			handle = schedule(w, svc, pi);
+			if (handle == 0)
+				return 0;
+			t->rs = handle;
+		}
+	} else {
+		handle = schedule(w, svc, pi);
+		if (handle == 0)
+			return 0;
+		t = sess_insert(w->sess, &tk, h, w->now, svc->persist_ticks);
+		if (t == NULL)
+			return handle; /* table full: serve the flow, unpinned */
+		t->rs = handle;
+		t->svc = svc->slot;
+		w->st->templates++;
+	}
+	sess_touch(w->sess, t, w->now, svc->persist_ticks);
+	*tmpl_idx = sess_index(w->sess, t);
+	return handle;
+}
+
+static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
+				struct pkt_info *pi, uint16_t pidx, struct rte_mbuf *m)
+{
+	uint32_t tmpl = 0, handle;
+	handle = svc->persist_ticks ? schedule_persistent(w, svc, pi, &tmpl)
+				    : schedule(w, svc, pi);
+	if (handle == 0) {
+		w->st->svc[svc->slot].drops++;
+		drop(w, pidx, m, VIPD_DROP_NO_DEST);
+		return NULL;
+	}
+	uint8_t st = pi->key.proto == IPPROTO_TCP ? TCPS_NONE : TCPS_UDP;
+	struct sess *s = sess_insert(w->sess, &pi->key, pi->hash, w->now,
+				     state_timeout(w->snap, st));
+	if (s == NULL) {
+		w->st->svc[svc->slot].drops++;
+		drop(w, pidx, m, VIPD_DROP_SESS_FULL);
+		return NULL;
+	}
+	s->rs = handle;
+	s->svc = svc->slot;
+	s->state = st;
+	s->aux = tmpl;
+	if (tmpl)
+		w->sess->pool[tmpl].aux++;
+	w->st->rs[rs_handle_idx(handle)].inactive++;
+	w->st->rs[rs_handle_idx(handle)].conns++;
+	w->st->svc[svc->slot].conns++;
+	w->st->sessions++;
+	return s;
+}
+
+/* A packet of a VIP flow: find or make its session, then forward it. */
+static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+{
+	const struct snap_svc *svc = pi->svc;
+	const struct snap *sn = w->snap;
+	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	bool tcp = pi->key.proto == IPPROTO_TCP;
+
+	/* A new SYN on a closing session starts a new connection (port reuse). */
+	if (s && tcp && (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
+	    (s->state == TCPS_CLOSE || s->state == TCPS_FIN_WAIT)) {
+		sess_kill(w, s);
+		s = NULL;
+	}
+	if (s == NULL) {
+		if (tcp && !(pi->tcp_flags & TCP_FL_SYN) && !sn->sloppy_tcp) {
+			drop(w, pidx, m, VIPD_DROP_TCP_NOT_SYN);
+			return;
+		}
+		s = new_session(w, svc, pi, pidx, m);
+		if (s == NULL)
+			return;
+	}
+	const struct rs_slot *r = rs_get(s->rs);
+	if (r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+		if (sn->expire_nodest)
+			sess_kill(w, s);
+		drop(w, pidx, m, VIPD_DROP_DEST_GONE);
+		return;
+	}
+	if (tcp)
+		set_state(w, s, tcpstate_next(s->state, pi->tcp_flags));
+	sess_touch(w->sess, s, w->now, state_timeout(sn, s->state));
+
+	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+	struct stats_ctr *vc = &w->st->svc[s->svc];
+	rc->pkts++;
+	rc->bytes += m->pkt_len;
+	vc->pkts++;
+	vc->bytes += m->pkt_len;
+
+	if (r->fwd != CONF_FWD_DR) {
+		drop(w, pidx, m, VIPD_DROP_FWD_UNSUPPORTED);
+		return;
+	}
+	uint64_t mac = rs_mac(r);
+	if (!(mac & RS_MAC_VALID)) {
+		drop(w, pidx, m, VIPD_DROP_NO_NEIGH);
+		return;
+	}
+	uint16_t out = r->out_port;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	pkt_set_mac(&eth->dst_addr, mac);
+	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
+	tx(w, out, m);
+}
+
+static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+			     struct rte_mbuf **excp, uint16_t *nexcp)
+{
+	if (port_tab[pidx].tap == PORT_NONE) {
+		drop(w, pidx, m, VIPD_DROP_NO_KERNEL);
+		return;
+	}
+	m->port = pidx; /* the control core routes it to this port's TAP */
+	excp[(*nexcp)++] = m;
+}
+
+void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pkt_info pi[WORKER_BURST];
+	struct rte_mbuf *excp[WORKER_BURST];
+	uint16_t nexcp = 0;
+	const struct snap *sn = w->snap;
+	const struct port_info *port = &port_tab[pidx];
+	struct stats_port *sp = &w->st->port[pidx];
+
+	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		sp->rx_pkts++;
+		sp->rx_bytes += pkts[i]->pkt_len;
+		pi[i].verdict = pkt_classify(sn, port, pkts[i], &pi[i]);
+		if (pi[i].verdict == PKT_VIP_FLOW)
+			sess_prefetch(w->sess, pi[i].hash);
+	}
+	/* Pass 2: act. */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		switch (pi[i].verdict) {
+		case PKT_VIP_FLOW:
+			vip_flow(w, pidx, m, &pi[i]);
+			break;
+		case PKT_REPLY:
+			if (pi[i].drop == VIPD_DROP_MAX)
+				sp->arp_replies++;
+			tx(w, pidx, m);
+			break;
+		case PKT_KERNEL:
+			to_kernel(w, pidx, m, excp, &nexcp);
+			break;
+		default:
+			drop(w, pidx, m, pi[i].drop);
+			break;
+		}
+	}
+	if (nexcp) {
+		unsigned q = rte_ring_sp_enqueue_burst(w->excp, (void **)excp, nexcp, NULL);
+		sp->to_kernel += q;
+		for (unsigned i = q; i < nexcp; i++)
+			drop(w, pidx, excp[i], VIPD_DROP_EXCP_FULL);
+	}
+}
+
+/* Worker 0 sends what the control core and the kernel want on the wire. */
+static unsigned drain_inject(struct worker *w)
+{
+	struct rte_mbuf *m[WORKER_BURST];
+	unsigned total = 0;
+	for (unsigned p = 0; p < port_n; p++) {
+		unsigned n = rte_ring_sc_dequeue_burst(port_tab[p].inject, (void **)m,
+						       WORKER_BURST, NULL);
+		w->st->port[p].from_kernel += n;
+		for (unsigned i = 0; i < n; i++)
+			tx(w, (uint16_t)p, m[i]);
+		total += n;
+	}
+	return total;
+}
+
+int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[WORKER_BURST];
+	unsigned idle = 0, sleep_us = 1;
+
+	w->lcore = rte_lcore_id();
+	rte_rcu_qsbr_thread_register(dp_qs, w->id);
+	rte_rcu_qsbr_thread_online(dp_qs, w->id);
+	while (!dp_quit) {
+		unsigned work = 0;
+		w->snap = __atomic_load_n(&dp_snap, __ATOMIC_ACQUIRE);
+		w->now = clock_now();
+		for (uint16_t q = 0; q < w->n_rxq; q++) {
+			uint16_t pidx = w->rxq[q].port;
+			uint16_t n = rte_eth_rx_burst(port_tab[pidx].id, w->rxq[q].queue, pkts,
+						      WORKER_BURST);
+			if (n) {
+				worker_rx_burst(w, pidx, pkts, n);
+				work += n;
+			}
+		}
+		if (w->id == 0)
+			work += drain_inject(w);
+		for (unsigned p = 0; p < port_n; p++)
+			rte_eth_tx_buffer_flush(port_tab[p].id, (uint16_t)w->id, w->txb[p]);
+		sess_expire(w->sess, w->now, EXPIRE_BUDGET, on_expire, w);
+		w->snap = NULL;
+		rte_rcu_qsbr_quiescent(dp_qs, w->id);
+
+		w->st->loops++;
+		if (work) {
+			w->st->busy_loops++;
+			idle = 0;
+			sleep_us = 1;
+		} else if (++idle > IDLE_SPINS && w->idle_max_us) {
+			/*
+			 * Back off while the queues stay empty so that a director can
+			 * share its cores; the ceiling bounds the added latency.
+			 */
+			rte_rcu_qsbr_thread_offline(dp_qs, w->id);
+			rte_delay_us_sleep(sleep_us);
+			rte_rcu_qsbr_thread_online(dp_qs, w->id);
+			w->st->sleeps++;
+			if (sleep_us < w->idle_max_us)
+				sleep_us = sleep_us * 2 > w->idle_max_us ? w->idle_max_us
+									  : sleep_us * 2;
+		}
+	}
+	rte_rcu_qsbr_thread_offline(dp_qs, w->id);
+	rte_rcu_qsbr_thread_unregister(dp_qs, w->id);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker: the poll loop of a worker lcore and its packet path.
+ *
+ * Owns: per-worker state (session table, scheduler state, tx buffers, the
+ * exception ring to the control core), the adaptive idle back-off.
+ *
+ * Threading: struct worker is written only by its own lcore once launched.
+ * It reads the published snapshot (RCU/QSBR: it reports a quiescent state
+ * once per loop), the rs slots (atomics written by the control core) and
+ * writes only its own stats_lcore. No locks, no allocation, no syscalls on
+ * the packet path; the only syscall in the loop is the idle sleep.
+ */
+#ifndef VIPD_WORKER_H
+#define VIPD_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/port.h"
+#include "dataplane/sched.h"
+#include "dataplane/sess.h"
+#include "dataplane/snap.h"
+#include "dataplane/stats.h"
+
+#define WORKER_BURST 32
+
+struct worker {
+	unsigned id;
+	unsigned lcore;
+	uint16_t n_rxq;
+	struct {
+		uint16_t port; /* index in port_tab */
+		uint16_t queue;
+	} rxq[VIPD_MAX_PORTS];
+	struct rte_eth_dev_tx_buffer *txb[VIPD_MAX_PORTS];
+	struct rte_ring *excp; /* to the control core */
+	struct sess_table *sess;
+	struct stats_lcore *st;
+	const struct snap *snap;
+	uint32_t now;
+	uint32_t idle_max_us;
+	struct sched_state sched[SVC_MAX];
+} __attribute__((aligned(64)));
+
+/* The published snapshot: written by the control core, read by workers. */
+extern struct snap *dp_snap;
+extern struct rte_rcu_qsbr *dp_qs;
+extern volatile bool dp_quit;
+extern struct worker *dp_workers[VIPD_MAX_WORKERS];
+extern unsigned dp_n_workers;
+
+/* Allocate worker w's state (sessions, rings, tx buffers); control core. */
+int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us);
+/* rte_eal_remote_launch entry point; arg is the struct worker. */
+int worker_main(void *arg);
+/* Process one received burst (also used by the benchmark harness). */
+void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n);
+
+#endif
