@@ -115,6 +115,44 @@ static void dev_name_of(const struct conf_port *p, char *name, size_t len)
 		*comma = '\0';
 }
 
+static void write_sysctl(const char *ifname, const char *path_fmt, const char *val)
+{
+	char path[256];
+	snprintf(path, sizeof(path), path_fmt, ifname);
+	FILE *f = fopen(path, "w");
+	if (f == NULL || fputs(val, f) < 0)
+		VLOG_WARN("%s: cannot set %s: %s", ifname, path, strerror(errno));
+	if (f)
+		fclose(f);
+}
+
+/*
+ * An af_packet port shares its interface with the kernel, which would answer
+ * ARP and ICMP for the director's own address there too (the address lives on
+ * the TAP twin, but Linux answers for local addresses on any interface): every
+ * such frame would be answered twice. Keep the kernel's stack off the
+ * interface, as a NIC bound to DPDK would be.
+ */
+static void claim_af_packet_iface(const char *device)
+{
+	const char *p = strstr(device, "iface=");
+	char ifname[IFNAMSIZ];
+	size_t n;
+
+	if (strncmp(device, "net_af_packet", 13) != 0 || p == NULL)
+		return;
+	p += 6;
+	n = strcspn(p, ",");
+	if (n == 0 || n >= sizeof(ifname))
+		return;
+	memcpy(ifname, p, n);
+	ifname[n] = '\0';
+	write_sysctl(ifname, "/proc/sys/net/ipv4/conf/%s/arp_ignore", "8");
+	write_sysctl(ifname, "/proc/sys/net/ipv4/conf/%s/rp_filter", "1");
+	write_sysctl("all", "/proc/sys/net/ipv4/conf/%s/rp_filter", "1");
+	write_sysctl(ifname, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", "1");
+}
+
 static int queues_start(uint16_t id, uint16_t nrx, uint16_t ntx, struct rte_mempool *mp,
 			const char *what)
 {
@@ -273,6 +311,7 @@ int port_setup(const struct vipd_conf *c, unsigned n_workers, struct rte_mempool
 		pi->prefixlen = cp->prefixlen;
 		pi->tap = PORT_NONE;
 		dev_name_of(cp, dname, sizeof(dname));
+		claim_af_packet_iface(cp->device);
 		rc = rte_eth_dev_get_port_by_name(dname, &pi->id);
 		if (rc) {
 			VLOG_ERR("port %s: device %s not found (%s)", cp->name, dname,
