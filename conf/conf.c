@@ -112,6 +112,7 @@ static const struct conf_key conf_global_keys[] = {
 	{ K_UINT("tcpfin_timeout", tcpfin_timeout, 1, 604800) },
 	{ K_UINT("udp_timeout", udp_timeout, 1, 604800) },
 };
+CONF_KEYS_FIT(conf_global_keys);
 #undef KT
 
 #define KT struct conf_dpdk
@@ -122,6 +123,7 @@ static const struct conf_key conf_dpdk_keys[] = {
 	{ K_UINT("mbufs", mbufs, 1024, 1 << 24) },
 	{ K_UINT("idle_sleep_max_us", idle_sleep_max_us, 0, 100000) },
 };
+CONF_KEYS_FIT(conf_dpdk_keys);
 #undef KT
 
 static void conf_defaults(struct vipd_conf *c)
@@ -256,6 +258,7 @@ static const struct conf_key conf_port_keys[] = {
 	{ K_BOOL("kernel", kernel) },
 	{ K_STR("kernel_name", kernel_name) },
 };
+CONF_KEYS_FIT(conf_port_keys);
 #undef KT
 
 static void conf_port_finish(struct conf_ctx *cx, const config_setting_t *g,
@@ -386,6 +389,7 @@ static const struct conf_key conf_auth_keys[] = {
 	{ K_FN("auth_type", conf_auth_type), .required = true },
 	{ K_FN("auth_pass", conf_auth_pass), .required = true },
 };
+CONF_KEYS_FIT(conf_auth_keys);
 #undef KT
 
 static void conf_vrrp_auth(struct conf_ctx *cx, const config_setting_t *s,
@@ -427,6 +431,7 @@ static const struct conf_key conf_vrrp_keys[] = {
 	{ K_STR("notify", notify) },
 	{ K_BOOL("smtp_alert", smtp_alert) },
 };
+CONF_KEYS_FIT(conf_vrrp_keys);
 #undef KT
 
 /* advert_int's unit and range depend on version, which may come after it. */
@@ -617,6 +622,7 @@ static const struct conf_key conf_root_keys[] = {
 	{ K_FN("vrrp_instances", conf_vrrp_list) },
 	{ K_FN("virtual_servers", conf_vs_list) },
 };
+CONF_KEYS_FIT(conf_root_keys);
 
 /* libconfig's @include is relative to the including file's directory. */
 static int conf_read(struct conf_ctx *cx, config_t *cf)

@@ -86,7 +86,7 @@ struct conf_check {
 struct conf_rs {
 	int line;
 	uint32_t addr;
-	uint16_t port;         /* 0 = the virtual server's port (as keepalived) */
+	uint16_t port;         /* omitted in the file = the virtual server's (filled in) */
 	uint32_t weight;       /* 0..65535, default 1 */
 	bool has_fwd;          /* per real server forwarding override */
 	enum conf_fwd fwd;
@@ -145,7 +145,7 @@ struct conf_vrrp {
 	double advert_int;         /* s, default 1 */
 	uint8_t version;           /* 2 or 3, default 2 */
 	bool auth_pass;            /* auth_type PASS */
-	char auth_password[9];     /* first 8 characters, as keepalived */
+	char auth_password[9];     /* 1..8 characters; longer is refused, not truncated */
 	unsigned n_vips;
 	uint32_t vips[CONF_MAX_VIPS];
 	bool preempt;              /* default true */

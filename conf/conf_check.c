@@ -117,6 +117,7 @@ static const struct conf_key conf_url_keys[] = {
 	{ K_FN("digest", conf_url_digest) },
 	{ K_FN("status_code", conf_url_status) },
 };
+CONF_KEYS_FIT(conf_url_keys);
 
 /* url = { ... } for one, url = ( { ... }, ... ) for several. */
 static void conf_check_urls(struct conf_ctx *cx, const config_setting_t *s,
@@ -207,6 +208,7 @@ static const struct conf_key conf_check_keys[] = {
 	{ K_FN("type", conf_check_dns_type), .only = CK_BIT(CONF_CHECK_DNS) },
 	{ K_STR("name", dns_name), .only = CK_BIT(CONF_CHECK_DNS) },
 };
+CONF_KEYS_FIT(conf_check_keys);
 #undef KT
 
 static void conf_check_init(struct conf_check *ck, enum conf_check_type t,

@@ -69,6 +69,9 @@ struct conf_key {
 	conf_key_fn *fn;
 };
 
+/* conf_walk tracks keys in a 64-bit mask; a table must stay within it. */
+#define CONF_KEYS_FIT(t) _Static_assert(CONF_ARRAY_SIZE(t) <= 64, #t " has over 64 keys")
+
 /* Table entry bodies; the table sets KT to the target struct type first. */
 #define K_FIELD(n, f) .name = n, .off = offsetof(KT, f), .size = sizeof(((KT *)0)->f)
 #define K_STR(n, f) K_FIELD(n, f), .kind = CK_STR

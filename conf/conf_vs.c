@@ -128,6 +128,7 @@ static const struct conf_key conf_sorry_keys[] = {
 	{ K_ADDR("address", sorry_addr), .required = true },
 	{ K_UINT("port", sorry_port, 1, 65535) },
 };
+CONF_KEYS_FIT(conf_sorry_keys);
 #undef KT
 
 static void conf_vs_sorry(struct conf_ctx *cx, const config_setting_t *s,
@@ -194,6 +195,7 @@ static const struct conf_key conf_rs_keys[] = {
 	{ K_FN("SMTP_CHECK", conf_check_group) },
 	{ K_FN("DNS_CHECK", conf_check_group) },
 };
+CONF_KEYS_FIT(conf_rs_keys);
 #undef KT
 
 static void conf_rs_list(struct conf_ctx *cx, const config_setting_t *s,
@@ -249,6 +251,7 @@ static const struct conf_key conf_vs_keys[] = {
 	{ K_STR("quorum_down", quorum_down) },
 	{ K_FN("real_servers", conf_rs_list) },
 };
+CONF_KEYS_FIT(conf_vs_keys);
 #undef KT
 
 static void conf_vs_init(struct conf_vs *vs, int line)

@@ -8,7 +8,6 @@
 #include "conf_pvt.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
