@@ -27,33 +27,70 @@ static unsigned n_retired;
 bool model_vip_owned(uint32_t vip, void *arg)
 {
 	const struct vipd_conf *c = arg;
+	bool named = false;
 	for (unsigned i = 0; i < c->n_vrrp; i++)
 		for (unsigned j = 0; j < c->vrrp[i].n_vips; j++)
-			if (c->vrrp[i].vips[j] == vip)
-				/*
-				 * Until VRRP runs (its own issue), an instance keeps the
-				 * state it is configured with: MASTER owns its VIPs.
-				 */
-				return c->vrrp[i].initial_master;
-	return true;
+			if (c->vrrp[i].vips[j] == vip) {
+				if (model.vrrp_master[i])
+					return true;
+				named = true;
+			}
+	/* A VIP no VRRP instance names is always ours. */
+	return !named;
+}
+
+/* The real servers service i schedules over right now. */
+static uint16_t effective_rs(unsigned i, struct snap_rs *out)
+{
+	const struct conf_vs *vs = &model.conf->vs[i];
+	const struct model_svc *ms = &model.svc[i];
+	if (!ms->quorum_ok && ms->sorry) {
+		out[0].handle = ms->sorry;
+		out[0].weight = 1;
+		return 1;
+	}
+	for (unsigned j = 0; j < ms->n_rs; j++) {
+		out[j].handle = ms->rs[j];
+		/* inhibit_on_failure keeps a failed server in place at weight 0. */
+		out[j].weight = ms->up[j] ? vs->rs[j].weight : 0;
+	}
+	return (uint16_t)ms->n_rs;
 }
 
 int model_publish(void)
 {
 	const struct vipd_conf *c = model.conf;
-	uint16_t *slots = calloc(c->n_vs + 1, sizeof(*slots));
-	uint32_t **handles = calloc(c->n_vs + 1, sizeof(*handles));
+	unsigned n = c->n_vs;
+	uint16_t *slots = calloc(n + 1, sizeof(*slots));
+	uint16_t *nrs = calloc(n + 1, sizeof(*nrs));
+	struct snap_rs **lists = calloc(n + 1, sizeof(*lists));
 	struct snap *s = NULL;
+	bool ok = slots && nrs && lists;
 
-	if (slots && handles) {
-		for (unsigned i = 0; i < c->n_vs; i++) {
-			slots[i] = model.svc[i].slot;
-			handles[i] = model.svc[i].rs;
-		}
-		s = snap_build(c, slots, handles, model.port_ids, model_vip_owned, (void *)c);
+	for (unsigned i = 0; ok && i < n; i++) {
+		slots[i] = model.svc[i].slot;
+		lists[i] = calloc(model.svc[i].n_rs + 1, sizeof(struct snap_rs));
+		ok = lists[i] != NULL;
+		if (ok)
+			nrs[i] = effective_rs(i, lists[i]);
 	}
+	if (ok) {
+		struct snap_src src = {
+			.conf = c,
+			.port_ids = model.port_ids,
+			.svc_slot = slots,
+			.rs = (const struct snap_rs *const *)lists,
+			.n_rs = nrs,
+			.vip_owned = model_vip_owned,
+			.arg = (void *)c,
+		};
+		s = snap_build(&src);
+	}
+	for (unsigned i = 0; lists && i < n; i++)
+		free(lists[i]);
+	free(lists);
 	free(slots);
-	free(handles);
+	free(nrs);
 	if (s == NULL)
 		return -ENOMEM;
 	if (n_retired == RETIRED_MAX) {
@@ -96,9 +133,16 @@ int model_start(struct vipd_conf *c)
 	model.svc = calloc(c->n_vs + 1, sizeof(*model.svc));
 	for (unsigned i = 0; i < c->n_vs; i++)
 		total += c->vs[i].n_rs;
-	model.live = calloc(total + 1, sizeof(*model.live));
-	if (model.svc == NULL || model.live == NULL)
+	model.live = calloc(total + c->n_vs + 1, sizeof(*model.live));
+	model.vrrp_master = calloc(c->n_vrrp + 1, sizeof(*model.vrrp_master));
+	if (model.svc == NULL || model.live == NULL || model.vrrp_master == NULL)
 		return -ENOMEM;
+	/*
+	 * An instance configured MASTER holds its VIPs from the start, BACKUP
+	 * does not; VRRP (when running) takes over from there.
+	 */
+	for (unsigned i = 0; i < c->n_vrrp; i++)
+		model.vrrp_master[i] = c->vrrp[i].initial_master;
 
 	for (unsigned i = 0; i < c->n_vs; i++) {
 		const struct conf_vs *vs = &c->vs[i];
@@ -109,7 +153,8 @@ int model_start(struct vipd_conf *c)
 		ms->slot = (uint16_t)slot;
 		ms->n_rs = vs->n_rs;
 		ms->rs = calloc(vs->n_rs + 1, sizeof(*ms->rs));
-		if (ms->rs == NULL)
+		ms->up = calloc(vs->n_rs + 1, sizeof(*ms->up));
+		if (ms->rs == NULL || ms->up == NULL)
 			return -ENOMEM;
 		for (unsigned j = 0; j < vs->n_rs; j++) {
 			const struct conf_rs *rs = &vs->rs[j];
@@ -124,9 +169,21 @@ int model_start(struct vipd_conf *c)
 			if (rs->has_mac)
 				rs_set_mac((uint32_t)h, rs->mac, true);
 			/* alpha: a checked real server starts down until it passes. */
-			if (vs->alpha && rs->check.type != CONF_CHECK_NONE)
+			ms->up[j] = !(vs->alpha && rs->check.type != CONF_CHECK_NONE);
+			if (!ms->up[j] && !rs->inhibit_on_failure)
 				rs_set_avail((uint32_t)h, false);
 		}
+		if (vs->has_sorry) {
+			int pi = conf_port_for_addr(c, vs->sorry_addr);
+			int64_t h = rs_alloc(vs->sorry_addr, __builtin_bswap16(vs->sorry_port),
+					     (uint8_t)vs->fwd, (uint16_t)(pi < 0 ? 0 : pi),
+					     ms->slot);
+			if (h < 0)
+				return (int)h;
+			ms->sorry = (uint32_t)h;
+			model.live[model.n_live++] = (uint32_t)h;
+		}
+		ms->quorum_ok = model_live_weight(i) >= vs->quorum;
 	}
 	return model_publish();
 }
@@ -140,11 +197,69 @@ void model_stop(void)
 		snap_free(retired[i].snap);
 	n_retired = 0;
 	if (model.conf) {
-		for (unsigned i = 0; i < model.conf->n_vs; i++)
+		for (unsigned i = 0; i < model.conf->n_vs; i++) {
 			free(model.svc[i].rs);
+			free(model.svc[i].up);
+		}
 		conf_free(model.conf);
 	}
 	free(model.svc);
 	free(model.live);
+	free(model.vrrp_master);
 	memset(&model, 0, sizeof(model));
+}
+
+uint64_t model_live_weight(unsigned vs)
+{
+	const struct model_svc *ms = &model.svc[vs];
+	uint64_t w = 0;
+	for (unsigned j = 0; j < ms->n_rs; j++)
+		if (ms->up[j])
+			w += model.conf->vs[vs].rs[j].weight;
+	return w;
+}
+
+int model_set_rs_health(unsigned vs, unsigned rs, bool up)
+{
+	if (model.conf == NULL || vs >= model.conf->n_vs || rs >= model.svc[vs].n_rs)
+		return -EINVAL;
+	const struct conf_vs *cv = &model.conf->vs[vs];
+	struct model_svc *ms = &model.svc[vs];
+	if (ms->up[rs] == up)
+		return MODEL_EV_NONE;
+	ms->up[rs] = up;
+	bool republish = false;
+	if (cv->rs[rs].inhibit_on_failure)
+		republish = true; /* weight 0 in the next snapshot; sessions continue */
+	else
+		rs_set_avail(ms->rs[rs], up); /* every worker, from its next packet */
+
+	/* keepalived's quorum with hysteresis. */
+	uint64_t live = model_live_weight(vs);
+	int ev = MODEL_EV_NONE;
+	if (ms->quorum_ok && live + cv->hysteresis < cv->quorum) {
+		ms->quorum_ok = false;
+		ev = MODEL_EV_QUORUM_LOST;
+	} else if (!ms->quorum_ok && live >= (uint64_t)cv->quorum + cv->hysteresis) {
+		ms->quorum_ok = true;
+		ev = MODEL_EV_QUORUM_GAINED;
+	}
+	if (ev != MODEL_EV_NONE && ms->sorry)
+		republish = true;
+	if (republish) {
+		int rc = model_publish();
+		if (rc)
+			return rc;
+	}
+	return ev;
+}
+
+int model_set_vrrp_master(unsigned i, bool master)
+{
+	if (model.conf == NULL || i >= model.conf->n_vrrp)
+		return -EINVAL;
+	if (model.vrrp_master[i] == master)
+		return 0;
+	model.vrrp_master[i] = master;
+	return model_publish();
 }

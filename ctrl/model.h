@@ -18,10 +18,18 @@
 
 struct vipd_conf;
 
+struct model_rs {
+	uint32_t handle;
+	bool up;          /* health: last verdict of its checker */
+};
+
 struct model_svc {
 	uint16_t slot;
 	unsigned n_rs;
-	uint32_t *rs; /* handles, in config order */
+	uint32_t *rs;     /* handles, in config order */
+	bool *up;         /* per real server health */
+	bool quorum_ok;
+	uint32_t sorry;   /* sorry server handle, 0 = none */
 };
 
 struct model {
@@ -30,6 +38,14 @@ struct model {
 	uint16_t port_ids[16]; /* config port index -> DPDK port id */
 	uint32_t *live;        /* every live real server handle */
 	unsigned n_live;
+	bool *vrrp_master;     /* per config VRRP instance: do we hold its VIPs */
+};
+
+/* What a health change did to its service, for notifiers and alerts. */
+enum model_event {
+	MODEL_EV_NONE = 0,
+	MODEL_EV_QUORUM_LOST,
+	MODEL_EV_QUORUM_GAINED,
 };
 
 extern struct model model;
@@ -38,6 +54,18 @@ extern struct model model;
 int model_start(struct vipd_conf *c);
 /* Rebuild and publish the snapshot from the current model (e.g. VIP owner change). */
 int model_publish(void);
+/*
+ * A checker's verdict on real server rs of service vs (config indexes).
+ * Down: withdrawn from scheduling on every worker at once (its sessions
+ * follow expire_nodest_conn), or weight 0 with inhibit_on_failure. Quorum and
+ * sorry_server follow. Returns -errno or an enum model_event.
+ */
+int model_set_rs_health(unsigned vs, unsigned rs, bool up);
+/* VRRP: instance i (config index) became master (true) or not; republishes. */
+int model_set_vrrp_master(unsigned i, bool master);
+/* Sum of the weights of the live real servers of service vs. */
+uint64_t model_live_weight(unsigned vs);
+
 /* Free retired snapshots whose grace period is over; never blocks. */
 void model_reclaim(void);
 /* Whether this director holds vip now (no VRRP instance names it, or one in MASTER). */

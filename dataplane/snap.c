@@ -42,10 +42,9 @@ static uint32_t collect_vips(const struct vipd_conf *c, uint32_t *out, uint32_t 
 	return m;
 }
 
-struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
-			uint32_t *const *rs_handles, const uint16_t *port_ids,
-			bool (*vip_owned)(uint32_t addr, void *arg), void *arg)
+struct snap *snap_build(const struct snap_src *src)
 {
+	const struct vipd_conf *c = src->conf;
 	uint32_t maxv = c->n_vs + c->n_vrrp * 32 + 1;
 	uint32_t *vips = calloc(maxv, sizeof(*vips));
 	if (vips == NULL)
@@ -53,7 +52,7 @@ struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
 	uint32_t n_vip = collect_vips(c, vips, maxv);
 	uint32_t n_rs = 0;
 	for (unsigned i = 0; i < c->n_vs; i++)
-		n_rs += c->vs[i].n_rs;
+		n_rs += src->n_rs[i];
 	uint32_t svc_hsize = pow2_at_least(c->n_vs * 2);
 	uint32_t vip_hsize = pow2_at_least(n_vip * 2);
 
@@ -83,16 +82,13 @@ struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
 		v->vport = __builtin_bswap16(cv->port);
 		v->proto = cv->proto;
 		v->fwd = (uint8_t)cv->fwd;
-		v->slot = svc_slots[i];
+		v->slot = src->svc_slot[i];
 		v->sched = sched_find(cv->scheduler);
 		v->persist_ticks = clock_secs_to_ticks(cv->persistence_timeout);
 		v->persist_mask = cv->persistence_netmask;
-		v->n_rs = (uint16_t)cv->n_rs;
-		v->rs = carve(&p, sizeof(struct snap_rs) * cv->n_rs);
-		for (uint32_t j = 0; j < cv->n_rs; j++) {
-			v->rs[j].handle = rs_handles[i][j];
-			v->rs[j].weight = cv->rs[j].weight;
-		}
+		v->n_rs = src->n_rs[i];
+		v->rs = carve(&p, sizeof(struct snap_rs) * v->n_rs);
+		memcpy(v->rs, src->rs[i], sizeof(struct snap_rs) * v->n_rs);
 		uint32_t k2 = (uint32_t)v->vport << 8 | v->proto;
 		uint32_t h = snap_mix(v->vip, k2) & s->svc_hmask;
 		while (s->svc_hash[h])
@@ -103,8 +99,8 @@ struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
 		struct snap_vip *v = &s->vip[i];
 		int pi = conf_port_for_addr(c, vips[i]);
 		v->addr = vips[i];
-		v->port = port_ids[pi < 0 ? 0 : pi];
-		v->owned = vip_owned ? vip_owned(v->addr, arg) : 1;
+		v->port = src->port_ids[pi < 0 ? 0 : pi];
+		v->owned = src->vip_owned ? src->vip_owned(v->addr, src->arg) : 1;
 		uint32_t h = snap_mix(v->addr, 0) & s->vip_hmask;
 		while (s->vip_hash[h])
 			h = (h + 1) & s->vip_hmask;

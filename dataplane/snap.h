@@ -88,15 +88,21 @@ static inline const struct snap_svc *snap_svc_find(const struct snap *s, uint32_
 	}
 }
 
-/*
- * Per config service i, svc_slots[i] is its stable slot and rs_handles[i][j]
- * the handle of its real server j; port_ids maps config port index to DPDK
- * port id. vip_owned(addr) says whether this director
- * holds a VIP now (VRRP). Returns a malloc'ed snapshot (one block) or NULL.
- */
-struct snap *snap_build(const struct vipd_conf *c, const uint16_t *svc_slots,
-			uint32_t *const *rs_handles, const uint16_t *port_ids,
-			bool (*vip_owned)(uint32_t addr, void *arg), void *arg);
+/* What a snapshot is built from: the config plus the control core's state. */
+struct snap_src {
+	const struct vipd_conf *conf;
+	const uint16_t *port_ids;   /* config port index -> DPDK port id */
+	/* Per config service: its slot and the real servers to schedule over
+	 * (effective weights: health, inhibit_on_failure, sorry server applied). */
+	const uint16_t *svc_slot;
+	const struct snap_rs *const *rs;
+	const uint16_t *n_rs;
+	bool (*vip_owned)(uint32_t addr, void *arg); /* VRRP: do we hold it now */
+	void *arg;
+};
+
+/* Returns a malloc'ed snapshot (one block) or NULL. */
+struct snap *snap_build(const struct snap_src *src);
 void snap_free(struct snap *s);
 
 #endif
