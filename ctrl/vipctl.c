@@ -17,13 +17,11 @@
 
 #define REPLY_MAX (1 << 20)
 
-static void usage(FILE *f)
+static void usage(FILE *f);
+
+static void usage_text(FILE *f)
 {
-	fprintf(f, "usage: vipctl [-s SOCKET | -p FILE-PREFIX] COMMAND [--json]\n"
-		   "commands:\n"
-		   "  stats     totals, ports, services and real servers with their counters\n"
-		   "  raw CMD   send a telemetry command (e.g. /vipd/stats) and print its JSON\n"
-		   "SOCKET defaults to /var/run/dpdk/rte/dpdk_telemetry.v2; -p P uses\n"
+	fprintf(f, "SOCKET defaults to /var/run/dpdk/rte/dpdk_telemetry.v2; -p P uses\n"
 		   "/var/run/dpdk/P/dpdk_telemetry.v2 (vipd started with --file-prefix=P).\n");
 }
 
@@ -109,8 +107,10 @@ static void print_drops(json_t *o, const char *indent)
 	}
 }
 
-static int cmd_stats(int fd, bool as_json)
+static int cmd_stats(int fd, int argc, char **argv, bool as_json)
 {
+	(void)argc;
+	(void)argv;
 	json_t *st = tel_query(fd, "/vipd/stats");
 	json_t *ports = tel_query(fd, "/vipd/ports");
 	json_t *svcs = tel_query(fd, "/vipd/services");
@@ -174,6 +174,42 @@ static int cmd_stats(int fd, bool as_json)
 	return 0;
 }
 
+static int cmd_raw(int fd, int argc, char **argv, bool as_json)
+{
+	(void)argc;
+	(void)as_json;
+	json_t *v = tel_query(fd, argv[0]);
+	if (v == NULL)
+		return 1;
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	puts(s);
+	free(s);
+	json_decref(v);
+	return 0;
+}
+
+/* One row per subcommand; modules add theirs here. */
+struct vipctl_cmd {
+	const char *name;
+	int min_args;
+	int (*fn)(int fd, int argc, char **argv, bool as_json);
+	const char *help;
+};
+
+static const struct vipctl_cmd cmds[] = {
+	{ "stats", 0, cmd_stats, "totals, ports, services and real servers with their counters" },
+	{ "raw", 1, cmd_raw, "CMD: send a telemetry command (e.g. /vipd/stats), print its JSON" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vipctl [-s SOCKET | -p FILE-PREFIX] [--json] COMMAND [ARGS]\n"
+		   "commands:\n");
+	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	usage_text(f);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -210,14 +246,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	const char *cmd = argv[optind];
-	if (strcmp(cmd, "stats") != 0 && strcmp(cmd, "raw") != 0) {
-		fprintf(stderr, "vipctl: unknown command '%s'\n", cmd);
+	const char *name = argv[optind];
+	const struct vipctl_cmd *cmd = NULL;
+	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			cmd = &cmds[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "vipctl: unknown command '%s'\n", name);
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "raw") == 0 && optind + 1 >= argc) {
-		fprintf(stderr, "vipctl: raw needs a telemetry command, e.g. /vipd/stats\n");
+	if (argc - optind - 1 < cmd->min_args) {
+		fprintf(stderr, "vipctl: %s needs %d argument(s): %s\n", name, cmd->min_args,
+			cmd->help);
 		return 2;
 	}
 	int fd = tel_connect(path);
@@ -225,19 +266,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vipctl: %s: %s (is vipd running?)\n", path, strerror(-fd));
 		return 1;
 	}
-	int rc;
-	if (strcmp(cmd, "stats") == 0) {
-		rc = cmd_stats(fd, as_json);
-	} else {
-		json_t *v = tel_query(fd, argv[optind + 1]);
-		rc = v == NULL;
-		if (v) {
-			char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
-			puts(s);
-			free(s);
-			json_decref(v);
-		}
-	}
+	int rc = cmd->fn(fd, argc - optind - 1, argv + optind + 1, as_json);
 	close(fd);
 	return rc;
 }
