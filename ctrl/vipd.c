@@ -87,6 +87,45 @@ static struct vipd_conf *load(const char *path)
 static struct event_base *base;
 static bool quit;
 
+/*
+ * Control-core modules, started in this order once the dataplane runs and
+ * stopped in reverse. Each adds its row here (and its include above).
+ * start: -errno stops vipd. stop: may run notifiers (omega), must not block.
+ */
+struct ctl_module {
+	const char *name;
+	int (*start)(struct event_base *base, const struct vipd_conf *c);
+	void (*stop)(void);
+};
+
+static const struct ctl_module modules[] = {
+	/* MODULES: one row per module, e.g. { "hc", hc_start, hc_stop }, */
+	{ NULL, NULL, NULL },
+};
+
+static int modules_start(const struct vipd_conf *c)
+{
+	for (unsigned i = 0; modules[i].name; i++) {
+		int rc = modules[i].start(base, c);
+		if (rc) {
+			VLOG_ERR("%s: start failed: %s", modules[i].name, strerror(-rc));
+			while (i-- > 0)
+				modules[i].stop();
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void modules_stop(void)
+{
+	unsigned n = 0;
+	while (modules[n].name)
+		n++;
+	while (n-- > 0)
+		modules[n].stop();
+}
+
 static void on_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	(void)ev;
@@ -252,9 +291,12 @@ int main(int argc, char **argv)
 	struct rte_mempool *mp = NULL;
 	uint32_t idle = c->dpdk.idle_sleep_max_us;
 	int rc = start_dataplane(c, &mp);
+	if (rc == 0)
+		rc = modules_start(c);
 	if (rc == 0) {
 		fprintf(stderr, "vipd: ready\n");
 		control_loop(idle);
+		modules_stop();
 	} else {
 		VLOG_ERR("start-up failed: %s", strerror(-rc));
 	}
