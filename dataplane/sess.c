@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sess.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define WHEEL_MASK (SESS_WHEEL_SLOTS - 1)
 
 static uint32_t buckets_for(uint32_t cap)
 {
-	/* ~1.25 index slots per session keeps two-choice inserts from failing. */
-	uint64_t want = ((uint64_t)cap * 5 / 4 + SESS_BUCKET_WAYS - 1) / SESS_BUCKET_WAYS;
+	/* ~1.5 index slots per session keeps two-choice inserts from failing
+	 * even when NAT sessions carry a second key. */
+	uint64_t want = ((uint64_t)cap * 3 / 2 + SESS_BUCKET_WAYS - 1) / SESS_BUCKET_WAYS;
 	uint32_t b = 1;
 	while (b < want)
 		b <<= 1;
@@ -118,26 +120,30 @@ static void wheel_unlink(struct sess_table *t, struct sess *s)
 		t->pool[s->tnext].tprev = s->tprev;
 }
 
-struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
-			 uint64_t h, uint32_t now, uint32_t timeout)
+/* The emptier of k's two buckets with a free way, or NULL. */
+static struct sess_bucket *pick_bucket(struct sess_table *t, uint64_t h, int *way)
 {
-	if (t->free_head == 0)
-		return NULL;
 	struct sess_bucket *b1 = &t->buckets[sess_b1(t, h)];
 	struct sess_bucket *b2 = &t->buckets[sess_b2(t, h)];
 	unsigned u1, u2;
 	int w1 = bucket_free_way(b1, &u1), w2 = bucket_free_way(b2, &u2);
-	struct sess_bucket *b;
-	int w;
 	if (w1 >= 0 && (w2 < 0 || u1 <= u2)) {
-		b = b1;
-		w = w1;
-	} else if (w2 >= 0) {
-		b = b2;
-		w = w2;
-	} else {
-		return NULL;
+		*way = w1;
+		return b1;
 	}
+	*way = w2;
+	return w2 >= 0 ? b2 : NULL;
+}
+
+struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
+			 uint64_t h, uint32_t now, uint32_t timeout)
+{
+	int w;
+	if (t->free_head == 0)
+		return NULL;
+	struct sess_bucket *b = pick_bucket(t, h, &w);
+	if (b == NULL)
+		return NULL;
 
 	uint32_t i = t->free_head;
 	struct sess *s = &t->pool[i];
@@ -152,17 +158,41 @@ struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
 	return s;
 }
 
+int sess_index_add(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s)
+{
+	(void)k; /* the key stays with the caller; buckets hold only signatures */
+	int w;
+	struct sess_bucket *b = pick_bucket(t, h, &w);
+	if (b == NULL)
+		return -ENOSPC;
+	b->sig[w] = sig_of(h);
+	b->idx[w] = sess_index(t, s);
+	return 0;
+}
+
+static void index_del(struct sess_table *t, uint64_t h, uint32_t i, uint16_t sig, bool any_sig)
+{
+	struct sess_bucket *bs[2] = { &t->buckets[sess_b1(t, h)], &t->buckets[sess_b2(t, h)] };
+	for (unsigned c = 0; c < 2; c++)
+		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
+			if (bs[c]->idx[w] == i && (any_sig || bs[c]->sig[w] == sig)) {
+				bs[c]->idx[w] = 0;
+				bs[c]->sig[w] = 0;
+				return;
+			}
+}
+
+void sess_index_del(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s)
+{
+	(void)k;
+	index_del(t, h, sess_index(t, s), sig_of(h), false);
+}
+
 void sess_delete(struct sess_table *t, struct sess *s)
 {
 	uint64_t h = sess_hash(&s->key);
 	uint32_t i = sess_index(t, s);
-	struct sess_bucket *bs[2] = { &t->buckets[sess_b1(t, h)], &t->buckets[sess_b2(t, h)] };
-	for (unsigned c = 0; c < 2; c++)
-		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
-			if (bs[c]->idx[w] == i) {
-				bs[c]->idx[w] = 0;
-				bs[c]->sig[w] = 0;
-			}
+	index_del(t, h, i, sig_of(h), false);
 	wheel_unlink(t, s);
 	s->tnext = t->free_head;
 	s->tprev = 0;

@@ -11,8 +11,9 @@
  * (hugepages on a worker, malloc in unit tests); nothing here allocates after
  * sess_init(). No DPDK dependency.
  *
- * Cost: 40 bytes per session in the pool plus 64 bytes per 8 index slots; the
- * index is sized to ~1.25 slots per session: ~50 bytes per session in all.
+ * Cost: 56 bytes per session in the pool plus 64 bytes per 8 index slots; the
+ * index is sized to ~1.5 slots per session (NAT sessions have a second key):
+ * ~68 bytes per session in all.
  */
 #ifndef VIPD_SESS_H
 #define VIPD_SESS_H
@@ -21,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Key flags, in the key so that templates never collide with connections. */
+/* Key flags, in the key so that templates and reply keys never collide with
+ * connections. */
 #define SESS_KEY_TEMPLATE 0x01
+#define SESS_KEY_REPLY 0x02 /* NAT: the real server's side of a connection */
 
 struct sess_key {
 	uint32_t saddr, daddr; /* network order */
@@ -39,9 +42,14 @@ struct sess {
 	uint32_t tnext;   /* timer wheel links; tnext is the free list link */
 	uint32_t tprev;
 	uint32_t aux;     /* template: controlled conns; conn: template index */
+	uint32_t nat_addr; /* NAT: real server address of the reply key, 0 = none */
+	uint16_t nat_port;
 	uint16_t svc;     /* service slot */
 	uint8_t state;    /* protocol state (tcpstate.h) */
 	uint8_t flags;
+	uint8_t in_port;  /* port index the client's packets arrive on */
+	uint8_t cmac[6];  /* client-side next hop: where NAT replies go */
+	uint8_t pad;
 };
 
 #define SESS_BUCKET_WAYS 8
@@ -108,7 +116,11 @@ struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_
  */
 struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
 			 uint64_t h, uint32_t now, uint32_t timeout);
+/* Remove s and its primary key; remove any extra key first (sess_index_del). */
 void sess_delete(struct sess_table *t, struct sess *s);
+/* A second key for s (NAT reply direction); -ENOSPC when both buckets are full. */
+int sess_index_add(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s);
+void sess_index_del(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s);
 /*
  * Push s's expiry to now + timeout. Extending costs a store (the wheel
  * re-files it lazily when its old slot comes up); shortening re-files it now.

@@ -4,6 +4,8 @@
 # then requests from the client to the VIP answered by both real servers in turn.
 # Everything is removed on exit.
 #   sudo bash scripts/demo.sh [--hold]     (--hold: keep it running until Ctrl-C)
+# VIPD_SKIP_SETUP=1 skips scripts/setup.sh (already installed and built);
+# VIPD_CONF=FILE uses another config than docs/examples/reference.conf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +38,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-bash scripts/setup.sh
+if [ "${VIPD_SKIP_SETUP:-0}" != 1 ]; then
+    bash scripts/setup.sh
+fi
 
 if [ ! -f "$CONF" ]; then
     echo "demo: $CONF not found" >&2

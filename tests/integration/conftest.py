@@ -6,7 +6,7 @@ Fixtures:
   lab        the session's lab (namespaces, bridge, nginx real servers); before each
              test every real server's nginx is (re)started
   directors  starts vipd on a director host from a config text, reusing a running
-             vipd when the config is unchanged; everything is stopped at the end
+             vipd when the config is unchanged; all are stopped at the end of the module
   dr_conf    factory: dr_conf(scheduler="rr", persistence_timeout=0) -> config text
 """
 
@@ -143,7 +143,7 @@ class Directors:
                 print(f"stopping vipd on {host}: {e}", file=sys.stderr)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def directors(lab_session, tmp_path_factory):
     global _directors
     if not labmod.VIPD.exists():

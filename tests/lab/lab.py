@@ -105,7 +105,7 @@ def log(msg):
         print(f"lab: {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd, check=True, timeout=30, input=None, quiet=False):
+def run(cmd, check=True, timeout=30, input=None):
     """Run a command (list, or string for sh -c); return CompletedProcess (text)."""
     if isinstance(cmd, str):
         cmd = ["sh", "-c", cmd]
@@ -147,7 +147,8 @@ def netns_pids(ns):
 
 
 def kill_pids(pids, timeout=5.0):
-    """SIGTERM, then SIGKILL after timeout; waits for them to be gone."""
+    """SIGTERM, then SIGKILL after timeout; waits for them to be gone (zombies count
+    as gone: our own Popen children are reaped by their Popen objects)."""
     pids = [p for p in pids if p != os.getpid()]
     for p in pids:
         try:
@@ -156,7 +157,6 @@ def kill_pids(pids, timeout=5.0):
             pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _reap()
         if not any(pid_alive(p) for p in pids):
             return
         time.sleep(0.05)
@@ -167,19 +167,7 @@ def kill_pids(pids, timeout=5.0):
             pass
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-        _reap()
         time.sleep(0.05)
-
-
-def _reap():
-    """Reap our own dead children (popen'ed processes) so they are not zombies."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 _lab_counter = 0
@@ -454,6 +442,7 @@ class Lab:
             self._sysctl(ns, {"net.ipv6.conf.all.disable_ipv6": 1,
                               "net.ipv6.conf.default.disable_ipv6": 1})
             run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        self.bridge_nf_off()
         run(["ip", "-n", sw, "link", "add", BRIDGE, "type", "bridge", "stp_state", "0",
              "forward_delay", "0", "mcast_snooping", "0"])
         run(["ip", "-n", sw, "link", "set", BRIDGE, "up"])
@@ -483,6 +472,17 @@ class Lab:
                 if HOSTS[h][0] == "rs":
                     self.start_rs(h)
         log(f"lab {self.prefix} up: namespaces {', '.join(self.namespaces)}")
+
+    def bridge_nf_off(self):
+        """br_netfilter (if loaded) would validate IPv4 on the bridge and silently drop
+        malformed packets before they reach a director: switch it off in the switch ns
+        (these sysctls are per namespace)."""
+        sw = self.ns(SWITCH)
+        for k in ("iptables", "ip6tables", "arptables"):
+            key = f"net.bridge.bridge-nf-call-{k}"
+            cp = run(["ip", "netns", "exec", sw, "sysctl", "-n", key], check=False)
+            if cp.returncode == 0 and cp.stdout.strip() != "0":
+                run(["ip", "netns", "exec", sw, "sysctl", "-q", "-w", f"{key}=0"])
 
     def _sysctl(self, ns, kv):
         args = []
