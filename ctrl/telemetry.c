@@ -191,6 +191,12 @@ static int cmd_services(const char *cmd, const char *params, struct rte_tel_data
 		char label[64];
 		svc_label(v, label, sizeof(label));
 		struct stats_ctr c = sum_ctr(false, v->slot);
+		/* Live sessions are tracked per real server; a service has theirs. */
+		for (unsigned j = 0; j < v->n_rs; j++) {
+			struct stats_ctr r = sum_ctr(true, rs_handle_idx(v->rs[j].handle));
+			c.active += r.active;
+			c.inactive += r.inactive;
+		}
 		rte_tel_data_start_dict(e);
 		rte_tel_data_add_dict_string(e, "service", label);
 		rte_tel_data_add_dict_string(e, "scheduler", v->sched->name);

@@ -54,12 +54,11 @@ VIPD_LAB_QUIET=1 "$PY" "$LAB" up --prefix "$PREFIX" --owner-pid $$ >/dev/null
 
 echo "=== starting vipd in $PREFIX-dir1 with $CONF"
 build/vipd --check -f "$CONF"
-# One client must see both real servers in turn: persistence off for the demo.
-# eal_args: the memory mode (--in-memory with hugepages, else --no-huge) is
-# chosen by the lab on the command line.
+# The reference scenario as it is (rr, persistence 50 s); only eal_args is
+# replaced: the lab picks the memory mode (--in-memory with hugepages, else
+# --no-huge) on the command line.
 DEMO_CONF="/tmp/vipd-lab-$PREFIX/demo.conf"
-"$PY" "$LAB" derive-conf "$CONF" "$DEMO_CONF" --persistence-timeout 0
-echo "(running a copy with persistence_timeout = 0 and eal_args = [ \"--no-pci\" ]: $DEMO_CONF)"
+"$PY" "$LAB" derive-conf "$CONF" "$DEMO_CONF"
 if ! info=$(VIPD_LAB_QUIET=1 "$PY" "$LAB" start-vipd --prefix "$PREFIX" --host dir1 -f "$DEMO_CONF"); then
     echo "demo: vipd did not become ready" >&2
     exit 1
@@ -68,17 +67,27 @@ SOCK=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["sock"])' "$info
 VIPD_LOG=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["log"])' "$info")
 echo "vipd ready (log $VIPD_LOG, telemetry $SOCK)"
 
-echo "=== 10 requests from the client to http://$VIP/ (a new connection each)"
-ok=0
-for i in $(seq 1 10); do
-    if body=$(ip netns exec "$CLIENT_NS" curl -sS --max-time 5 "http://$VIP/" 2>&1); then
-        ok=$((ok + 1))
-        printf 'request %2d -> %s\n' "$i" "$body"
-    else
-        printf 'request %2d -> FAILED: %s\n' "$i" "$body"
-    fi
+# Persistence pins a client address to one real server for 50 s, and rr
+# spreads new clients: five client addresses, two requests each (new
+# connections), show both real servers in turn and each client staying put.
+CLIENTS="10.99.0.10 10.99.0.31 10.99.0.32 10.99.0.33 10.99.0.34"
+for a in $CLIENTS; do
+    [ "$a" = 10.99.0.10 ] || ip -n "$CLIENT_NS" addr add "$a/24" dev eth0 2>/dev/null || true
 done
-
+echo "=== 10 requests to http://$VIP/ from 5 client addresses (rr, persistence 50 s)"
+ok=0
+i=0
+for round in 1 2; do
+    for a in $CLIENTS; do
+        i=$((i + 1))
+        if body=$(ip netns exec "$CLIENT_NS" curl -sS --max-time 5 --interface "$a" "http://$VIP/" 2>&1); then
+            ok=$((ok + 1))
+            printf 'request %2d from %-11s -> %s\n' "$i" "$a" "$body"
+        else
+            printf 'request %2d from %-11s -> FAILED: %s\n' "$i" "$a" "$body"
+        fi
+    done
+done
 echo "=== build/vipctl -s $SOCK stats"
 build/vipctl -s "$SOCK" stats || echo "demo: vipctl failed"
 
