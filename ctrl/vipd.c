@@ -22,9 +22,11 @@
 #include <rte_rcu_qsbr.h>
 
 #include "conf/conf.h"
+#include "ctrl/alert.h"
 #include "ctrl/kpath.h"
 #include "ctrl/log.h"
 #include "ctrl/model.h"
+#include "ctrl/script.h"
 #include "ctrl/telemetry.h"
 #include "dataplane/clock.h"
 #include "dataplane/neigh.h"
@@ -46,32 +48,11 @@ static void usage(FILE *f)
 		"configured ports and --no-pci when none is a PCI device.\n");
 }
 
-/* What the config may say that this build cannot do yet: refuse it at load. */
-static void check_supported(const struct vipd_conf *c, struct conf_errors *errs)
-{
-	for (unsigned i = 0; i < c->n_vs; i++) {
-		const struct conf_vs *vs = &c->vs[i];
-		for (unsigned j = 0; j < vs->n_rs; j++) {
-			enum conf_fwd f = conf_rs_fwd(vs, &vs->rs[j]);
-			if (f == CONF_FWD_DR)
-				continue;
-			char buf[CONF_STR_MAX * 2];
-			snprintf(buf, sizeof(buf),
-				 "%s:%d: forwarding %s is not implemented yet (only DR)", c->path,
-				 vs->rs[j].line, conf_fwd_name(f));
-			errs->msg = realloc(errs->msg, sizeof(char *) * (errs->n + 1));
-			errs->msg[errs->n++] = strdup(buf);
-		}
-	}
-}
-
 static struct vipd_conf *load(const char *path)
 {
 	struct vipd_conf *c = NULL;
 	struct conf_errors errs = { 0 };
 	int rc = conf_load(path, &c, &errs);
-	if (rc == 0)
-		check_supported(c, &errs);
 	if (rc != 0 || errs.n) {
 		if (rc == -ENOENT && errs.n == 0)
 			fprintf(stderr, "%s: cannot read: %s\n", path, strerror(ENOENT));
@@ -100,6 +81,8 @@ struct ctl_module {
 
 static const struct ctl_module modules[] = {
 	/* MODULES: one row per module, e.g. { "hc", hc_start, hc_stop }, */
+	{ "script", script_module_start, script_module_stop }, /* first: the others use it */
+	{ "alert", alert_module_start, alert_module_stop },
 	{ NULL, NULL, NULL },
 };
 

@@ -23,7 +23,10 @@
 	X(NO_SERVICE, "no_service", "VIP port without a virtual service")      \
 	X(TCP_NOT_SYN, "tcp_no_session", "TCP non-SYN packet without a session") \
 	X(NO_DEST, "no_dest", "no real server available")                     \
-	X(FWD_UNSUPPORTED, "fwd_unsupported", "forwarding method not built yet") \
+	X(NAT_NO_SESSION, "nat_reply_no_session", "NAT real server packet without a session") \
+	X(TUN_TOO_BIG, "tun_frag_needed", "too big for the tunnel (DF: ICMP sent back)") \
+	X(TUN_NO_ROOM, "tun_no_headroom", "no mbuf headroom for the tunnel header") \
+	X(REDIR_FULL, "redirect_ring_full", "ring to the owning worker full")   \
 	X(DEST_GONE, "dest_unavailable", "session's real server is down or removed") \
 	X(SESS_FULL, "session_table_full", "no room for a new session")        \
 	X(NO_NEIGH, "neigh_unresolved", "real server MAC not resolved yet")    \

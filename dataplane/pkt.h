@@ -31,12 +31,16 @@ enum pkt_verdict {
 	PKT_VIP_FLOW,  /* to a virtual service: key, hash and svc are set */
 	PKT_REPLY,     /* rewritten in place into a reply; send it back out */
 	PKT_KERNEL,    /* not ours to handle: the kernel twin gets it */
+	PKT_NAT_REPLY, /* from a NAT real server: key (kflags REPLY) and hash set */
+	PKT_REDIRECT,  /* belongs to another worker (pkt_info.owner) */
 };
 
 struct pkt_info {
 	uint8_t verdict;
 	uint8_t drop;       /* enum vipd_drop when verdict is PKT_DROP */
 	uint8_t tcp_flags;
+	uint8_t owner;      /* PKT_REDIRECT: the worker that owns the client */
+	uint16_t l4_off;    /* from the start of the frame */
 	struct sess_key key;
 	uint64_t hash;
 	const struct snap_svc *svc;
@@ -113,6 +117,93 @@ static inline bool pkt_l2_ours(const struct port_info *port, const struct rte_et
 	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
 }
 
+/* Everything an IPv4 packet we act on must satisfy. */
+static inline int pkt_ip_check(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+			       uint32_t len)
+{
+	if ((ip->version_ihl >> 4) != 4)
+		return VIPD_DROP_IP_VERSION;
+	uint16_t ihl = rte_ipv4_hdr_len(ip);
+	if (ihl < sizeof(*ip))
+		return VIPD_DROP_IP_IHL;
+	if (ihl > len)
+		return VIPD_DROP_IP_TRUNC;
+	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < ihl || tot > len)
+		return VIPD_DROP_IP_LEN;
+	/* The sum over a valid header, its checksum included, folds to zero. */
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_ipv4_cksum(ip) != 0))
+		return VIPD_DROP_IP_CSUM;
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		return VIPD_DROP_IP_FRAG;
+	return -1;
+}
+
+/* TCP/UDP ports and flags into pi->key; -1 when fine, else a drop reason. */
+static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi)
+{
+	uint16_t ihl = rte_ipv4_hdr_len(ip);
+	uint16_t l4len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - ihl);
+	uint8_t *l4 = (uint8_t *)ip + ihl;
+
+	pi->l4_off = (uint16_t)(sizeof(struct rte_ether_hdr) + ihl);
+	pi->key.saddr = ip->src_addr;
+	pi->key.daddr = ip->dst_addr;
+	pi->key.proto = ip->next_proto_id;
+	pi->key.kflags = 0;
+	pi->key.pad = 0;
+	pi->tcp_flags = 0;
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
+		if (l4len < sizeof(*th))
+			return VIPD_DROP_L4_TRUNC;
+		if ((th->data_off >> 4) < 5 || (uint16_t)((th->data_off >> 4) * 4) > l4len)
+			return VIPD_DROP_L4_HDR;
+		pi->key.sport = th->src_port;
+		pi->key.dport = th->dst_port;
+		pi->tcp_flags = th->tcp_flags;
+		return -1;
+	}
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
+	if (l4len < sizeof(*uh))
+		return VIPD_DROP_L4_TRUNC;
+	uint16_t ul = rte_be_to_cpu_16(uh->dgram_len);
+	if (ul < sizeof(*uh) || ul > l4len)
+		return VIPD_DROP_L4_HDR;
+	pi->key.sport = uh->src_port;
+	pi->key.dport = uh->dst_port;
+	return -1;
+}
+
+/*
+ * Not to an owned VIP: a reply from a NAT real server (translated back by
+ * its session), or the kernel's. Traffic to the director's own address stays
+ * the kernel's even from a real server: health checks talk to them too.
+ */
+static inline uint8_t pkt_not_vip(const struct snap *sn, const struct port_info *port,
+				  struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t len,
+				  struct pkt_info *pi)
+{
+	if (sn->n_natrs == 0 || ip->dst_addr == port->addr ||
+	    (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
+	    len < rte_ipv4_hdr_len(ip) + sizeof(struct rte_udp_hdr))
+		return PKT_KERNEL;
+	const struct rte_udp_hdr *uh =
+		(const struct rte_udp_hdr *)((const uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	if (!snap_natrs_has(sn, ip->src_addr, uh->src_port, ip->next_proto_id))
+		return PKT_KERNEL;
+	int r = pkt_ip_check(m, ip, len);
+	if (r < 0)
+		r = pkt_l4(ip, pi);
+	if (r >= 0)
+		return pkt_drop(pi, (enum vipd_drop)r);
+	pi->key.kflags = SESS_KEY_REPLY;
+	pi->hash = sess_hash(&pi->key);
+	return PKT_NAT_REPLY;
+}
+
 static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info *port,
 				   struct rte_mbuf *m, struct pkt_info *pi)
 {
@@ -133,63 +224,21 @@ static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info
 		return pkt_drop(pi, VIPD_DROP_IP_TRUNC);
 	const struct snap_vip *v = snap_vip_find(sn, ip->dst_addr);
 	if (v == NULL || !v->owned)
-		return PKT_KERNEL; /* the kernel validates what it receives */
-	/* The sum over a valid header, its checksum included, folds to zero. */
-	if ((ip->version_ihl >> 4) != 4)
-		return pkt_drop(pi, VIPD_DROP_IP_VERSION);
-	uint16_t ihl = rte_ipv4_hdr_len(ip);
-	if (ihl < sizeof(*ip))
-		return pkt_drop(pi, VIPD_DROP_IP_IHL);
-	if (ihl > len)
-		return pkt_drop(pi, VIPD_DROP_IP_TRUNC);
-	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
-	if (tot < ihl || tot > len)
-		return pkt_drop(pi, VIPD_DROP_IP_LEN);
-	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_ipv4_cksum(ip) != 0))
-		return pkt_drop(pi, VIPD_DROP_IP_CSUM);
-	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-		return pkt_drop(pi, VIPD_DROP_IP_FRAG);
+		return pkt_not_vip(sn, port, m, ip, len, pi);
+	int r = pkt_ip_check(m, ip, len);
+	if (r >= 0)
+		return pkt_drop(pi, (enum vipd_drop)r);
 	if (ip->time_to_live <= 1)
 		return pkt_drop(pi, VIPD_DROP_IP_TTL);
-
-	uint16_t l4len = tot - ihl;
-	uint8_t *l4 = (uint8_t *)ip + ihl;
-	pi->key.saddr = ip->src_addr;
-	pi->key.daddr = ip->dst_addr;
-	pi->key.proto = ip->next_proto_id;
-	pi->key.kflags = 0;
-	pi->key.pad = 0;
-	pi->tcp_flags = 0;
-	switch (ip->next_proto_id) {
-	case IPPROTO_TCP: {
-		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
-		if (l4len < sizeof(*th))
-			return pkt_drop(pi, VIPD_DROP_L4_TRUNC);
-		if ((th->data_off >> 4) < 5 || (uint16_t)((th->data_off >> 4) * 4) > l4len)
-			return pkt_drop(pi, VIPD_DROP_L4_HDR);
-		pi->key.sport = th->src_port;
-		pi->key.dport = th->dst_port;
-		pi->tcp_flags = th->tcp_flags;
-		break;
-	}
-	case IPPROTO_UDP: {
-		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
-		if (l4len < sizeof(*uh))
-			return pkt_drop(pi, VIPD_DROP_L4_TRUNC);
-		uint16_t ul = rte_be_to_cpu_16(uh->dgram_len);
-		if (ul < sizeof(*uh) || ul > l4len)
-			return pkt_drop(pi, VIPD_DROP_L4_HDR);
-		pi->key.sport = uh->src_port;
-		pi->key.dport = uh->dst_port;
-		break;
-	}
-	case IPPROTO_ICMP:
-		return pkt_icmp_echo(port, m, ip, l4len, pi);
-	default:
+	if (ip->next_proto_id == IPPROTO_ICMP)
+		return pkt_icmp_echo(port, m, ip,
+				     (uint16_t)(rte_be_to_cpu_16(ip->total_length) -
+						rte_ipv4_hdr_len(ip)), pi);
+	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return pkt_drop(pi, VIPD_DROP_VIP_PROTO);
-	}
+	r = pkt_l4(ip, pi);
+	if (r >= 0)
+		return pkt_drop(pi, (enum vipd_drop)r);
 	pi->svc = snap_svc_find(sn, pi->key.daddr, pi->key.dport, pi->key.proto);
 	if (pi->svc == NULL)
 		return pkt_drop(pi, VIPD_DROP_NO_SERVICE);

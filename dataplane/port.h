@@ -31,6 +31,7 @@ struct port_info {
 	struct rte_ether_addr mac;
 	uint32_t addr;     /* the director's own address, network order */
 	uint8_t prefixlen;
+	uint16_t mtu;      /* IP MTU: TUN answers bigger DF packets with ICMP */
 	char kernel_name[16];
 	/* Control core -> wire: packets from the kernel and the control core
 	 * (ARP, VRRP), sent by worker 0 on its tx queue. */

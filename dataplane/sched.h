@@ -29,7 +29,7 @@ struct sched_pkt {
 	uint16_t sport, dport;
 };
 
-/* Per worker, per service mutable state; zeroed means "fresh". */
+/* Per worker, per service mutable state; start it with sched_state_reset(). */
 struct sched_state {
 	int32_t last;   /* rr/wrr cursor, -1 = none yet */
 	int32_t cw;     /* wrr current weight */

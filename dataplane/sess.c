@@ -68,8 +68,14 @@ static struct sess *bucket_find(struct sess_table *t, struct sess_bucket *b,
 		if (b->sig[w] != sig || b->idx[w] == 0)
 			continue;
 		struct sess *s = &t->pool[b->idx[w]];
-		if (key_eq(&s->key, k))
+		if (k->kflags & SESS_KEY_REPLY) {
+			/* A second key is not stored: it is rebuilt from the session. */
+			struct sess_key rk = sess_reply_key(s);
+			if (s->nat_addr && key_eq(&rk, k))
+				return s;
+		} else if (key_eq(&s->key, k)) {
 			return s;
+		}
 	}
 	return NULL;
 }
@@ -99,8 +105,9 @@ static int bucket_free_way(const struct sess_bucket *b, unsigned *used)
 static void wheel_link(struct sess_table *t, struct sess *s)
 {
 	uint32_t i = sess_index(t, s);
-	uint32_t *head = &t->wheel[s->expire & WHEEL_MASK];
-	s->tprev = 0;
+	uint32_t slot = s->expire & WHEEL_MASK;
+	uint32_t *head = &t->wheel[slot];
+	s->tprev = SESS_WHEEL_HEAD | slot;
 	s->tnext = *head;
 	if (*head)
 		t->pool[*head].tprev = i;
@@ -112,10 +119,11 @@ static void wheel_unlink(struct sess_table *t, struct sess *s)
 	uint32_t i = sess_index(t, s);
 	if (t->wheel_cursor == i)
 		t->wheel_cursor = s->tnext;
-	if (s->tprev)
-		t->pool[s->tprev].tnext = s->tnext;
+	if (s->tprev & SESS_WHEEL_HEAD)
+		t->wheel[s->tprev & WHEEL_MASK] = s->tnext;
 	else
-		t->wheel[s->expire & WHEEL_MASK] = s->tnext;
+		t->pool[s->tprev].tnext = s->tnext;
+	/* The next one inherits the head marker, or our predecessor. */
 	if (s->tnext)
 		t->pool[s->tnext].tprev = s->tprev;
 }

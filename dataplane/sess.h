@@ -27,20 +27,21 @@
 #define SESS_KEY_TEMPLATE 0x01
 #define SESS_KEY_REPLY 0x02 /* NAT: the real server's side of a connection */
 
+/* Aligned to 8: hashing and comparing read it as two 64-bit words. */
 struct sess_key {
 	uint32_t saddr, daddr; /* network order */
 	uint16_t sport, dport; /* network order */
 	uint8_t proto;
 	uint8_t kflags;
 	uint16_t pad;
-};
+} __attribute__((aligned(8)));
 
 struct sess {
 	struct sess_key key;
 	uint32_t rs;      /* real server handle (rs.h) */
 	uint32_t expire;  /* tick at which it dies */
 	uint32_t tnext;   /* timer wheel links; tnext is the free list link */
-	uint32_t tprev;
+	uint32_t tprev;   /* SESS_WHEEL_HEAD | slot when first in its slot's list */
 	uint32_t aux;     /* template: controlled conns; conn: template index */
 	uint32_t nat_addr; /* NAT: real server address of the reply key, 0 = none */
 	uint16_t nat_port;
@@ -60,6 +61,11 @@ struct sess_bucket {
 } __attribute__((aligned(64)));
 
 #define SESS_WHEEL_SLOTS 4096 /* power of two; ticks past it lap lazily */
+/*
+ * A list head records its slot in tprev: after an extension, expire no
+ * longer says which slot a session is filed in.
+ */
+#define SESS_WHEEL_HEAD 0x80000000u
 
 struct sess_table {
 	uint32_t cap;       /* sessions */
@@ -104,6 +110,20 @@ static inline void sess_prefetch(const struct sess_table *t, uint64_t h)
 	__builtin_prefetch(&t->buckets[sess_b2(t, h)]);
 }
 
+/* The key of a NAT session's reply direction (real server -> client). */
+static inline struct sess_key sess_reply_key(const struct sess *s)
+{
+	struct sess_key k = {
+		.saddr = s->nat_addr,
+		.daddr = s->key.saddr,
+		.sport = s->nat_port,
+		.dport = s->key.sport,
+		.proto = s->key.proto,
+		.kflags = SESS_KEY_REPLY,
+	};
+	return k;
+}
+
 static inline uint32_t sess_index(const struct sess_table *t, const struct sess *s)
 {
 	return (uint32_t)(s - t->pool);
@@ -130,7 +150,8 @@ void sess_touch(struct sess_table *t, struct sess *s, uint32_t now, uint32_t tim
 /*
  * Called for each due session: return true to delete it, or false after
  * extending it with sess_touch() (e.g. a template that still controls
- * connections). It must not delete s itself.
+ * connections). It must not delete any session (s included): the walk holds
+ * a pointer to the next one.
  */
 typedef bool (*sess_expire_fn)(void *arg, struct sess_table *t, struct sess *s);
 /*

@@ -42,6 +42,33 @@ static uint32_t collect_vips(const struct vipd_conf *c, uint32_t *out, uint32_t 
 	return m;
 }
 
+static void natrs_add(struct snap *s, uint32_t addr, uint16_t port_host, uint8_t proto)
+{
+	uint16_t port = __builtin_bswap16(port_host);
+	if (snap_natrs_has(s, addr, port, proto))
+		return;
+	struct snap_natrs *n = &s->natrs[s->n_natrs++];
+	n->addr = addr;
+	n->port = port;
+	n->proto = proto;
+	uint32_t h = snap_mix(addr, (uint32_t)port << 8 | proto) & s->natrs_hmask;
+	while (s->natrs_hash[h])
+		h = (h + 1) & s->natrs_hmask;
+	s->natrs_hash[h] = (uint16_t)s->n_natrs;
+}
+
+static void build_natrs(const struct vipd_conf *c, struct snap *s)
+{
+	for (unsigned i = 0; i < c->n_vs; i++) {
+		const struct conf_vs *vs = &c->vs[i];
+		for (unsigned j = 0; j < vs->n_rs; j++)
+			if (conf_rs_fwd(vs, &vs->rs[j]) == CONF_FWD_NAT)
+				natrs_add(s, vs->rs[j].addr, vs->rs[j].port, vs->proto);
+		if (vs->has_sorry && vs->fwd == CONF_FWD_NAT)
+			natrs_add(s, vs->sorry_addr, vs->sorry_port, vs->proto);
+	}
+}
+
 struct snap *snap_build(const struct snap_src *src)
 {
 	const struct vipd_conf *c = src->conf;
@@ -53,13 +80,21 @@ struct snap *snap_build(const struct snap_src *src)
 	uint32_t n_rs = 0;
 	for (unsigned i = 0; i < c->n_vs; i++)
 		n_rs += src->n_rs[i];
+	uint32_t n_nat = 0;
+	for (unsigned i = 0; i < c->n_vs; i++)
+		for (unsigned j = 0; j < c->vs[i].n_rs; j++)
+			n_nat += conf_rs_fwd(&c->vs[i], &c->vs[i].rs[j]) == CONF_FWD_NAT;
+	for (unsigned i = 0; i < c->n_vs; i++)
+		n_nat += c->vs[i].has_sorry && c->vs[i].fwd == CONF_FWD_NAT;
+	uint32_t nat_hsize = pow2_at_least(n_nat * 2);
 	uint32_t svc_hsize = pow2_at_least(c->n_vs * 2);
 	uint32_t vip_hsize = pow2_at_least(n_vip * 2);
 
 	size_t size = sizeof(struct snap) + 16 + (sizeof(struct snap_svc) + 16) * c->n_vs +
 		      (sizeof(struct snap_rs)) * n_rs + 16 * c->n_vs +
 		      sizeof(struct snap_vip) * n_vip + 16 +
-		      sizeof(uint16_t) * (svc_hsize + vip_hsize) + 32;
+		      sizeof(uint16_t) * (svc_hsize + vip_hsize) + 32 +
+		      (sizeof(struct snap_natrs) + 16) * n_nat + sizeof(uint16_t) * nat_hsize + 32;
 	uint8_t *p = calloc(1, size);
 	if (p == NULL) {
 		free(vips);
@@ -73,6 +108,9 @@ struct snap *snap_build(const struct snap_src *src)
 	s->svc_hash = carve(&p, sizeof(uint16_t) * svc_hsize);
 	s->vip_hash = carve(&p, sizeof(uint16_t) * vip_hsize);
 	s->svc_hmask = svc_hsize - 1;
+	s->natrs = carve(&p, sizeof(struct snap_natrs) * n_nat);
+	s->natrs_hash = carve(&p, sizeof(uint16_t) * nat_hsize);
+	s->natrs_hmask = nat_hsize - 1;
 	s->vip_hmask = vip_hsize - 1;
 
 	for (uint32_t i = 0; i < c->n_vs; i++) {
@@ -107,6 +145,13 @@ struct snap *snap_build(const struct snap_src *src)
 		s->vip_hash[h] = (uint16_t)(i + 1);
 	}
 	free(vips);
+	build_natrs(c, s);
+	s->owner_mask = 0xffffffff;
+	for (unsigned i = 0; i < c->n_vs; i++)
+		if (c->vs[i].persistence_timeout &&
+		    __builtin_bswap32(c->vs[i].persistence_netmask) <
+			    __builtin_bswap32(s->owner_mask))
+			s->owner_mask = c->vs[i].persistence_netmask;
 
 	const struct conf_global *g = &c->global;
 	s->t_tcp = clock_secs_to_ticks(g->tcp_timeout);

@@ -44,6 +44,13 @@ struct snap_vip {
 	uint8_t owned;  /* 1: this director answers ARP and forwards for it */
 };
 
+/* A NAT real server's endpoint: its packets are replies to translate back. */
+struct snap_natrs {
+	uint32_t addr;  /* network order */
+	uint16_t port;  /* network order */
+	uint8_t proto;
+};
+
 struct snap {
 	uint32_t version;
 	uint32_t n_svc, n_vip;
@@ -52,6 +59,15 @@ struct snap {
 	uint32_t svc_hmask, vip_hmask;
 	uint16_t *svc_hash; /* index + 1, 0 = empty; linear probing */
 	uint16_t *vip_hash;
+	uint32_t n_natrs, natrs_hmask;
+	struct snap_natrs *natrs;
+	uint16_t *natrs_hash;
+	/*
+	 * With several workers, a client's packets (both directions) are handled
+	 * by the worker hash(client address & owner_mask) picks: the shortest
+	 * persistence netmask, so that a client's template lives on one worker.
+	 */
+	uint32_t owner_mask;
 	/* Timeouts in ticks (dataplane/clock.h). */
 	uint32_t t_tcp, t_tcpfin, t_tcpsyn, t_tcpclose, t_udp;
 	bool sloppy_tcp, expire_nodest;
@@ -85,6 +101,22 @@ static inline const struct snap_svc *snap_svc_find(const struct snap *s, uint32_
 		const struct snap_svc *v = &s->svc[e - 1];
 		if (v->vip == vip && v->vport == vport && v->proto == proto)
 			return v;
+	}
+}
+
+static inline bool snap_natrs_has(const struct snap *s, uint32_t addr, uint16_t port,
+				   uint8_t proto)
+{
+	if (s->n_natrs == 0)
+		return false;
+	for (uint32_t i = snap_mix(addr, (uint32_t)port << 8 | proto) & s->natrs_hmask;;
+	     i = (i + 1) & s->natrs_hmask) {
+		uint16_t e = s->natrs_hash[i];
+		if (e == 0)
+			return false;
+		const struct snap_natrs *n = &s->natrs[e - 1];
+		if (n->addr == addr && n->port == port && n->proto == proto)
+			return true;
 	}
 }
 

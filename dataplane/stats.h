@@ -29,6 +29,7 @@ struct stats_ctr {
 struct stats_port {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	uint64_t to_kernel, from_kernel, arp_replies;
+	uint64_t redirected; /* handed to the worker owning the client */
 	uint64_t drops[VIPD_DROP_MAX];
 };
 

@@ -20,6 +20,7 @@
 #include "dataplane/pkt.h"
 #include "dataplane/rs.h"
 #include "dataplane/tcpstate.h"
+#include "dataplane/xmit.h"
 
 struct snap *dp_snap;
 struct rte_rcu_qsbr *dp_qs;
@@ -48,6 +49,10 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 		return -ENOMEM;
 	clock_init();
 	wk->sess = sess_init(mem, sessions, clock_now());
+	snprintf(name, sizeof(name), "vipd_redir%u", w);
+	wk->redir = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (wk->redir == NULL)
+		return -ENOMEM;
 	snprintf(name, sizeof(name), "vipd_excp%u", w);
 	wk->excp = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (wk->excp == NULL)
@@ -99,6 +104,10 @@ static void sess_end(struct worker *w, struct sess *s)
 			rc->inactive--;
 		if (s->aux)
 			w->sess->pool[s->aux].aux--;
+		if (s->nat_addr) {
+			struct sess_key rk = sess_reply_key(s);
+			sess_index_del(w->sess, &rk, sess_hash(&rk), s);
+		}
 		st->sessions--;
 	}
 }
@@ -236,6 +245,22 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 	s->svc = svc->slot;
 	s->state = st;
 	s->aux = tmpl;
+	s->in_port = (uint8_t)pidx;
+	memcpy(s->cmac, &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, 6);
+	const struct rs_slot *r = &rs_slots[rs_handle_idx(handle)];
+	if (r->fwd == CONF_FWD_NAT) {
+		s->nat_addr = r->addr;
+		s->nat_port = r->port;
+		struct sess_key rk = sess_reply_key(s);
+		if (sess_index_add(w->sess, &rk, sess_hash(&rk), s) < 0) {
+			s->nat_addr = 0;
+			sess_end(w, s);
+			sess_delete(w->sess, s);
+			w->st->svc[svc->slot].drops++;
+			drop(w, pidx, m, VIPD_DROP_SESS_FULL);
+			return NULL;
+		}
+	}
 	if (tmpl)
 		w->sess->pool[tmpl].aux++;
 	w->st->rs[rs_handle_idx(handle)].inactive++;
@@ -244,6 +269,9 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 	w->st->sessions++;
 	return s;
 }
+
+static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+		    const struct pkt_info *pi, const struct rs_slot *r);
 
 /* A packet of a VIP flow: find or make its session, then forward it. */
 static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
@@ -286,20 +314,92 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
-	if (r->fwd != CONF_FWD_DR) {
-		drop(w, pidx, m, VIPD_DROP_FWD_UNSUPPORTED);
-		return;
-	}
+	forward(w, pidx, m, pi, r);
+}
+
+static inline bool set_next_hop(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+				const struct rs_slot *r, uint16_t out)
+{
 	uint64_t mac = rs_mac(r);
 	if (!(mac & RS_MAC_VALID)) {
 		drop(w, pidx, m, VIPD_DROP_NO_NEIGH);
-		return;
+		return false;
 	}
-	uint16_t out = r->out_port;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	pkt_set_mac(&eth->dst_addr, mac);
 	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
-	tx(w, out, m);
+	return true;
+}
+
+/* Client to real server, by the real server's method. */
+static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+		    const struct pkt_info *pi, const struct rs_slot *r)
+{
+	uint16_t out = r->out_port;
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
+
+	switch (r->fwd) {
+	case CONF_FWD_NAT:
+		xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), true, r->addr,
+				 r->port);
+		break;
+	case CONF_FWD_TUN:
+		switch (xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu)) {
+		case XMIT_TUN_OK:
+			break;
+		case XMIT_TUN_TOO_BIG:
+			w->st->port[pidx].drops[VIPD_DROP_TUN_TOO_BIG]++;
+			if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
+				xmit_icmp_frag_needed(m, &port_tab[pidx].mac, port_tab[pidx].addr,
+						      (uint16_t)(port_tab[out].mtu -
+								 sizeof(struct rte_ipv4_hdr)));
+				tx(w, pidx, m);
+			} else {
+				rte_pktmbuf_free(m);
+			}
+			return;
+		default:
+			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
+			return;
+		}
+		break;
+	default: /* DR: the real server holds the VIP; only the MAC changes */
+		break;
+	}
+	if (set_next_hop(w, pidx, m, r, out))
+		tx(w, out, m);
+}
+
+/* Real server to client (NAT): back to the VIP's address, to the client's hop. */
+static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+{
+	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	if (s == NULL) {
+		drop(w, pidx, m, VIPD_DROP_NAT_NO_SESSION);
+		return;
+	}
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
+	if (ip->time_to_live <= 1) {
+		drop(w, pidx, m, VIPD_DROP_IP_TTL);
+		return;
+	}
+	/* Replies only close a connection; opening is the client's side. */
+	if (s->key.proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)))
+		set_state(w, s, tcpstate_next(s->state, pi->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)));
+	sess_touch(w->sess, s, w->now, state_timeout(w->snap, s->state));
+	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+	rc->pkts++;
+	rc->bytes += m->pkt_len;
+	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
+	xmit_ttl_dec(ip);
+	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
+			 s->key.dport);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memcpy(&eth->dst_addr, s->cmac, 6);
+	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
+	tx(w, s->in_port, m);
 }
 
 static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
@@ -313,11 +413,23 @@ static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m
 	excp[(*nexcp)++] = m;
 }
 
-void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n)
+/* Which worker handles this client: both directions of a flow, and all of a
+ * persistent client's flows, meet on one worker whatever RSS did. */
+static inline uint8_t owner_of(const struct snap *sn, uint32_t client)
+{
+	uint32_t h = (uint32_t)(((uint64_t)(client & sn->owner_mask) * 0x9E3779B97F4A7C15ULL) >> 32);
+	return (uint8_t)(((uint64_t)h * dp_n_workers) >> 32);
+}
+
+static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
+		    bool redirected)
 {
 	struct pkt_info pi[WORKER_BURST];
 	struct rte_mbuf *excp[WORKER_BURST];
+	struct rte_mbuf *redir[VIPD_MAX_WORKERS][WORKER_BURST];
+	uint16_t nredir[VIPD_MAX_WORKERS];
 	uint16_t nexcp = 0;
+	bool any_redir = false;
 	const struct snap *sn = w->snap;
 	const struct port_info *port = &port_tab[pidx];
 	struct stats_port *sp = &w->st->port[pidx];
@@ -326,10 +438,24 @@ void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, ui
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		sp->rx_pkts++;
-		sp->rx_bytes += pkts[i]->pkt_len;
-		pi[i].verdict = pkt_classify(sn, port, pkts[i], &pi[i]);
-		if (pi[i].verdict == PKT_VIP_FLOW)
+		if (!redirected) {
+			sp->rx_pkts++;
+			sp->rx_bytes += pkts[i]->pkt_len;
+		}
+		uint8_t v = pkt_classify(sn, port, pkts[i], &pi[i]);
+		if ((v == PKT_VIP_FLOW || v == PKT_NAT_REPLY) && dp_n_workers > 1 && !redirected) {
+			uint8_t o = owner_of(sn, v == PKT_VIP_FLOW ? pi[i].key.saddr
+								   : pi[i].key.daddr);
+			if (o != w->id) {
+				if (!any_redir)
+					memset(nredir, 0, sizeof(nredir[0]) * dp_n_workers);
+				any_redir = true;
+				pi[i].owner = o;
+				v = PKT_REDIRECT;
+			}
+		}
+		pi[i].verdict = v;
+		if (v == PKT_VIP_FLOW || v == PKT_NAT_REPLY)
 			sess_prefetch(w->sess, pi[i].hash);
 	}
 	/* Pass 2: act. */
@@ -339,6 +465,9 @@ void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, ui
 		case PKT_VIP_FLOW:
 			vip_flow(w, pidx, m, &pi[i]);
 			break;
+		case PKT_NAT_REPLY:
+			nat_reply(w, pidx, m, &pi[i]);
+			break;
 		case PKT_REPLY:
 			if (pi[i].drop == VIPD_DROP_MAX)
 				sp->arp_replies++;
@@ -346,6 +475,10 @@ void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, ui
 			break;
 		case PKT_KERNEL:
 			to_kernel(w, pidx, m, excp, &nexcp);
+			break;
+		case PKT_REDIRECT:
+			m->port = pidx;
+			redir[pi[i].owner][nredir[pi[i].owner]++] = m;
 			break;
 		default:
 			drop(w, pidx, m, pi[i].drop);
@@ -358,6 +491,36 @@ void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, ui
 		for (unsigned i = q; i < nexcp; i++)
 			drop(w, pidx, excp[i], VIPD_DROP_EXCP_FULL);
 	}
+	for (unsigned o = 0; any_redir && o < dp_n_workers; o++) {
+		if (nredir[o] == 0)
+			continue;
+		unsigned q = rte_ring_mp_enqueue_burst(dp_workers[o]->redir, (void **)redir[o],
+						       nredir[o], NULL);
+		sp->redirected += q;
+		for (unsigned i = q; i < nredir[o]; i++)
+			drop(w, pidx, redir[o][i], VIPD_DROP_REDIR_FULL);
+	}
+}
+
+void worker_rx_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n)
+{
+	process(w, pidx, pkts, n, false);
+}
+
+/* Packets other workers received for clients this worker owns. */
+static unsigned drain_redirect(struct worker *w)
+{
+	struct rte_mbuf *m[WORKER_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->redir, (void **)m, WORKER_BURST, NULL);
+	/* Runs of one port keep process()'s per-port bookkeeping simple. */
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i + 1;
+		while (j < n && m[j]->port == m[i]->port)
+			j++;
+		process(w, m[i]->port, &m[i], (uint16_t)(j - i), true);
+		i = j;
+	}
+	return n;
 }
 
 /* Worker 0 sends what the control core and the kernel want on the wire. */
@@ -398,6 +561,8 @@ int worker_main(void *arg)
 				work += n;
 			}
 		}
+		if (dp_n_workers > 1)
+			work += drain_redirect(w);
 		if (w->id == 0)
 			work += drain_inject(w);
 		for (unsigned p = 0; p < port_n; p++)

@@ -39,6 +39,7 @@ struct worker {
 	} rxq[VIPD_MAX_PORTS];
 	struct rte_eth_dev_tx_buffer *txb[VIPD_MAX_PORTS];
 	struct rte_ring *excp; /* to the control core */
+	struct rte_ring *redir; /* from other workers: clients this one owns */
 	struct sess_table *sess;
 	struct stats_lcore *st;
 	const struct snap *snap;

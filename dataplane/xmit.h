@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xmit: the header rewrites of the three forwarding methods (IPVS's
+ * ip_vs_xmit.c): DR (MAC only), NAT (addresses and ports, incremental
+ * checksums) and TUN (IPIP encapsulation, with ICMP "fragmentation needed"
+ * when the tunnel would exceed the path MTU).
+ *
+ * Threading: pure functions of one packet; worker lcores.
+ */
+#ifndef VIPD_XMIT_H
+#define VIPD_XMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+/* RFC 1624 eq. 3: HC' = ~(~HC + ~m + m'), over 16-bit words. */
+static inline uint16_t csum_fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static inline void csum_replace2(uint16_t *sum, uint16_t from, uint16_t to)
+{
+	uint32_t s = (uint16_t)~*sum;
+	s += (uint16_t)~from;
+	s += to;
+	*sum = (uint16_t)~csum_fold(s);
+}
+
+static inline void csum_replace4(uint16_t *sum, uint32_t from, uint32_t to)
+{
+	csum_replace2(sum, (uint16_t)from, (uint16_t)to);
+	csum_replace2(sum, (uint16_t)(from >> 16), (uint16_t)(to >> 16));
+}
+
+/* Header fields need not be naturally aligned (IPv4 starts at offset 14). */
+typedef uint16_t __attribute__((aligned(1), may_alias)) xmit_u16;
+typedef uint32_t __attribute__((aligned(1), may_alias)) xmit_u32;
+
+/* The L4 checksum field of a TCP/UDP header, or NULL (UDP without one). */
+static inline xmit_u16 *xmit_l4_csum(uint8_t proto, void *l4)
+{
+	xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + (proto == IPPROTO_TCP ? 16 : 6));
+	return proto == IPPROTO_TCP || *c ? c : NULL;
+}
+
+static inline void csum_replace2u(xmit_u16 *sum, uint16_t from, uint16_t to)
+{
+	uint16_t v = *sum;
+	csum_replace2(&v, from, to);
+	*sum = v;
+}
+
+static inline void csum_replace4u(xmit_u16 *sum, uint32_t from, uint32_t to)
+{
+	uint16_t v = *sum;
+	csum_replace4(&v, from, to);
+	*sum = v;
+}
+
+/*
+ * Rewrite one address (and the port beside it) of a TCP/UDP packet, fixing
+ * the IPv4 header checksum and the pseudo-header part of the L4 checksum.
+ * dst selects the destination side (client to server) or the source side.
+ */
+static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
+				    uint32_t addr, uint16_t port)
+{
+	xmit_u32 *a = (xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12));
+	xmit_u16 *p = (xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0));
+	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
+	xmit_u16 *c = xmit_l4_csum(ip->next_proto_id, l4);
+
+	csum_replace4u(ipc, *a, addr);
+	if (c) {
+		csum_replace4u(c, *a, addr);
+		csum_replace2u(c, *p, port);
+		/* A computed 0 must go out as 0xffff: 0 means "none" in UDP. */
+		if (ip->next_proto_id == IPPROTO_UDP && *c == 0)
+			*c = 0xffff;
+	}
+	*a = addr;
+	*p = port;
+}
+
+static inline void xmit_ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint16_t old = rte_cpu_to_be_16((uint16_t)(ip->time_to_live << 8 | ip->next_proto_id));
+	ip->time_to_live--;
+	uint16_t new = rte_cpu_to_be_16((uint16_t)(ip->time_to_live << 8 | ip->next_proto_id));
+	csum_replace2u((xmit_u16 *)((uint8_t *)ip + 10), old, new);
+}
+
+enum xmit_tun_rc { XMIT_TUN_OK = 0, XMIT_TUN_TOO_BIG, XMIT_TUN_NO_ROOM };
+
+/*
+ * IPIP-encapsulate m (Ethernet + IPv4 ...) for a real server, as IPVS's
+ * ip_vs_tunnel_xmit: outer TOS, TTL and DF copied from the inner header.
+ * TOO_BIG: the result would exceed mtu (the caller answers DF packets with
+ * ICMP fragmentation needed, as IPVS does).
+ */
+static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst,
+					uint16_t mtu)
+{
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) +
+							  sizeof(eth));
+	uint16_t inner_len = rte_be_to_cpu_16(in->total_length);
+
+	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
+		return XMIT_TUN_TOO_BIG;
+	/* Trailing Ethernet padding must not travel inside the tunnel. */
+	if (m->pkt_len > sizeof(eth) + inner_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(eth) - inner_len));
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
+	if (p == NULL)
+		return XMIT_TUN_NO_ROOM;
+	struct rte_ipv4_hdr *out = (struct rte_ipv4_hdr *)(p + sizeof(eth));
+	memcpy(p, &eth, sizeof(eth));
+	out->version_ihl = RTE_IPV4_VHL_DEF;
+	out->type_of_service = in->type_of_service;
+	out->total_length = rte_cpu_to_be_16((uint16_t)(inner_len + sizeof(*out)));
+	out->packet_id = in->packet_id;
+	out->fragment_offset = in->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	out->time_to_live = in->time_to_live;
+	out->next_proto_id = IPPROTO_IPIP;
+	out->src_addr = src;
+	out->dst_addr = dst;
+	out->hdr_checksum = 0;
+	out->hdr_checksum = rte_ipv4_cksum(out);
+	return XMIT_TUN_OK;
+}
+
+/*
+ * Turn m, a packet the tunnel cannot carry, into ICMP "fragmentation needed"
+ * (type 3 code 4, RFC 1191 next-hop MTU) back to its sender, from src.
+ */
+static inline void xmit_icmp_frag_needed(struct rte_mbuf *m, const struct rte_ether_addr *smac,
+					 uint32_t src, uint16_t next_mtu)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(eth + 1);
+	uint8_t quote[60 + 8]; /* the offending header and 8 bytes of its payload */
+	uint16_t qlen = (uint16_t)(rte_ipv4_hdr_len(in) + 8);
+	uint32_t client = in->src_addr;
+
+	memcpy(quote, in, qlen);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = *smac;
+	struct rte_ipv4_hdr *ip = in;
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+	uint16_t tot = (uint16_t)(sizeof(*ip) + sizeof(*ic) + qlen);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0xc0; /* internetwork control, as Linux sends ICMP errors */
+	ip->total_length = rte_cpu_to_be_16(tot);
+	ip->packet_id = 0;
+	ip->fragment_offset = 0;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = src;
+	ip->dst_addr = client;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic->icmp_type = 3; /* destination unreachable */
+	ic->icmp_code = 4; /* fragmentation needed and DF set */
+	ic->icmp_ident = 0;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(next_mtu);
+	memcpy(ic + 1, quote, qlen);
+	ic->icmp_cksum = 0;
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+	if (m->next) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+	}
+	m->data_len = (uint16_t)(sizeof(*eth) + tot);
+	m->pkt_len = m->data_len;
+}
+
+#endif
