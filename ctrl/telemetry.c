@@ -145,6 +145,7 @@ static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d
 			t.to_kernel += s->to_kernel;
 			t.from_kernel += s->from_kernel;
 			t.arp_replies += s->arp_replies;
+			t.redirected += s->redirected;
 			for (unsigned r = 0; r < VIPD_DROP_MAX; r++)
 				t.drops[r] += s->drops[r];
 		}
@@ -157,6 +158,7 @@ static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_u64(e, "to_kernel", t.to_kernel);
 		rte_tel_data_add_dict_u64(e, "from_kernel", t.from_kernel);
 		rte_tel_data_add_dict_u64(e, "arp_replies", t.arp_replies);
+		rte_tel_data_add_dict_u64(e, "redirected", t.redirected);
 		if (rte_eth_stats_get(port_tab[p].id, &es) == 0) {
 			rte_tel_data_add_dict_u64(e, "pmd_ipackets", es.ipackets);
 			rte_tel_data_add_dict_u64(e, "pmd_opackets", es.opackets);
