@@ -51,8 +51,12 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 	}
 	for (unsigned j = 0; j < ms->n_rs; j++) {
 		out[j].handle = ms->rs[j];
-		/* inhibit_on_failure keeps a failed server in place at weight 0. */
+		/*
+		 * A failed server takes no new flow: weight 0 (inhibit_on_failure
+		 * keeps its sessions; otherwise its avail word drops them too).
+		 */
 		out[j].weight = ms->up[j] ? vs->rs[j].weight : 0;
+		out[j].u_threshold = vs->rs[j].u_threshold > 0 ? (uint32_t)vs->rs[j].u_threshold : 0;
 	}
 	return (uint16_t)ms->n_rs;
 }
@@ -228,11 +232,11 @@ int model_set_rs_health(unsigned vs, unsigned rs, bool up)
 	if (ms->up[rs] == up)
 		return MODEL_EV_NONE;
 	ms->up[rs] = up;
-	bool republish = false;
-	if (cv->rs[rs].inhibit_on_failure)
-		republish = true; /* weight 0 in the next snapshot; sessions continue */
-	else
-		rs_set_avail(ms->rs[rs], up); /* every worker, from its next packet */
+	/* Sessions: cut at once on every worker, unless inhibit_on_failure. */
+	if (!cv->rs[rs].inhibit_on_failure)
+		rs_set_avail(ms->rs[rs], up);
+	/* New flows: the next snapshot has it at weight 0 (tables rebuilt). */
+	bool republish = true;
 
 	/* keepalived's quorum with hysteresis. */
 	uint64_t live = model_live_weight(vs);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sched.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sched_state_reset(struct sched_state *st)
@@ -10,10 +12,7 @@ void sched_state_reset(struct sched_state *st)
 	st->gen = 0;
 }
 
-static bool usable(const struct sched_dest *d)
-{
-	return d->avail && d->weight > 0;
-}
+#define usable sched_usable
 
 /* Round robin over available, non-quiesced dests (ip_vs_rr.c). */
 static int sched_rr(struct sched_state *st, const struct sched_dest *d,
@@ -150,24 +149,140 @@ static int sched_nq(struct sched_state *st, const struct sched_dest *d,
 	return sched_sed(st, d, n, pkt);
 }
 
-static const struct sched_ops sched_table[] = {
-	{ "rr", sched_rr },
-	{ "wrr", sched_wrr },
-	{ "lc", sched_lc },
-	{ "wlc", sched_wlc },
-	{ "sed", sched_sed },
-	{ "nq", sched_nq },
+/* Weighted failover: the available dest of highest weight (ip_vs_fo.c). */
+static int sched_fo(struct sched_state *st, const struct sched_dest *d,
+		    unsigned n, const struct sched_pkt *pkt)
+{
+	(void)st;
+	(void)pkt;
+	int best = -1;
+	for (unsigned i = 0; i < n; i++)
+		if (usable(&d[i]) && (best < 0 || d[i].weight > d[best].weight))
+			best = (int)i;
+	return best;
+}
+
+/*
+ * Overflow-connection (ip_vs_ovf.c): the highest weight dest whose active
+ * connections are still below its weight; then the next one down.
+ */
+static int sched_ovf(struct sched_state *st, const struct sched_dest *d,
+		     unsigned n, const struct sched_pkt *pkt)
+{
+	(void)st;
+	(void)pkt;
+	int best = -1;
+	for (unsigned i = 0; i < n; i++)
+		if (usable(&d[i]) && d[i].activeconns < d[i].weight &&
+		    (best < 0 || d[i].weight > d[best].weight))
+			best = (int)i;
+	return best;
+}
+
+/* A dest drawn with probability proportional to weight, from r. */
+static int weighted_draw(const struct sched_dest *d, unsigned n, uint64_t total, uint32_t r)
+{
+	uint64_t x = ((uint64_t)r * total) >> 32;
+	for (unsigned i = 0; i < n; i++) {
+		if (!usable(&d[i]))
+			continue;
+		if (x < d[i].weight)
+			return (int)i;
+		x -= d[i].weight;
+	}
+	return -1;
+}
+
+/*
+ * Power of two choices (ip_vs_twos.c): two weighted random picks, the one
+ * with the lower overhead per weight wins.
+ */
+static int sched_twos(struct sched_state *st, const struct sched_dest *d,
+		      unsigned n, const struct sched_pkt *pkt)
+{
+	(void)st;
+	uint64_t total = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (usable(&d[i]))
+			total += d[i].weight;
+	if (total == 0)
+		return -1;
+	uint32_t r1 = pkt->rnd, r2 = pkt->rnd * 2654435761u + 0x9E3779B9u;
+	int a = weighted_draw(d, n, total, r1), b = weighted_draw(d, n, total, r2);
+	if (a < 0 || b < 0)
+		return a < 0 ? b : a;
+	return overhead(&d[b]) * d[a].weight < overhead(&d[a]) * d[b].weight ? b : a;
+}
+
+static const struct sched_ops sched_table_ops[] = {
+	{ "rr", sched_rr, NULL },
+	{ "wrr", sched_wrr, NULL },
+	{ "lc", sched_lc, NULL },
+	{ "wlc", sched_wlc, NULL },
+	{ "sed", sched_sed, NULL },
+	{ "nq", sched_nq, NULL },
+	{ "fo", sched_fo, NULL },
+	{ "ovf", sched_ovf, NULL },
+	{ "twos", sched_twos, NULL },
 };
 
 const struct sched_ops *sched_find(const char *name)
 {
-	for (unsigned i = 0; i < sizeof(sched_table) / sizeof(sched_table[0]); i++)
-		if (strcmp(sched_table[i].name, name) == 0)
-			return &sched_table[i];
+	static const struct sched_ops *const more[] = {
+		&sched_dh_ops, &sched_sh_ops, &sched_mh_ops, &sched_lblc_ops, &sched_lblcr_ops,
+	};
+	for (unsigned i = 0; i < sizeof(sched_table_ops) / sizeof(sched_table_ops[0]); i++)
+		if (strcmp(sched_table_ops[i].name, name) == 0)
+			return &sched_table_ops[i];
+	for (unsigned i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if (strcmp(more[i]->name, name) == 0)
+			return more[i];
 	return NULL;
 }
 
 const char *sched_names(void)
 {
-	return "rr, wrr, lc, wlc, sed, nq";
+	return "rr, wrr, lc, wlc, sed, nq, fo, ovf, twos, dh, sh, mh, lblc, lblcr";
+}
+
+int sched_parse_flags(const char *s, uint32_t *flags)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} names[] = {
+		{ "sh-port", SCHED_F_PORT }, { "mh-port", SCHED_F_PORT },
+		{ "sh-fallback", SCHED_F_FALLBACK }, { "mh-fallback", SCHED_F_FALLBACK },
+		{ "flag-1", SCHED_F_FALLBACK }, { "flag-2", SCHED_F_PORT }, { "flag-3", 0 },
+	};
+	*flags = 0;
+	while (s && *s) {
+		size_t len = strcspn(s, ",| ");
+		bool found = false;
+		for (unsigned i = 0; len && i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == len && strncmp(s, names[i].name, len) == 0) {
+				*flags |= names[i].flag;
+				found = true;
+			}
+		if (len && !found)
+			return -EINVAL;
+		s += len;
+		s += strspn(s, ",| ");
+	}
+	return 0;
+}
+
+int sched_svc_build(const struct sched_ops *ops, const struct sched_dest *d, unsigned n,
+		    uint32_t flags, struct sched_svc *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->flags = flags;
+	return ops->build ? ops->build(d, n, sv) : 0;
+}
+
+void sched_svc_free(struct sched_svc *sv)
+{
+	free(sv->tab);
+	sv->tab = NULL;
+	sv->tab_size = 0;
 }

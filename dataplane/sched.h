@@ -18,15 +18,54 @@
 
 struct sched_dest {
 	uint32_t weight;      /* 0 = quiesced: no new flows */
-	uint32_t activeconns; /* as the caller counts them */
+	uint32_t activeconns; /* as the caller counts them (all workers) */
 	uint32_t inactconns;
 	bool avail;           /* false: down, removed from scheduling */
+	bool overloaded;      /* over its upper connection threshold */
+	uint64_t key;         /* identity (address, port) for table builds */
 };
 
-/* What a hashing scheduler may look at. Addresses in network order. */
+#define SCHED_F_PORT 0x1     /* sh-port, mh-port: hash the source port too */
+#define SCHED_F_FALLBACK 0x2 /* sh-fallback, mh-fallback: skip unusable dests */
+
+/*
+ * Immutable per-service data of the table schedulers (dh, sh, mh), built by
+ * the control core with each snapshot and freed with it.
+ */
+struct sched_svc {
+	uint32_t flags;
+	uint32_t tab_size; /* buckets; 0 = no table */
+	uint16_t *tab;     /* bucket -> dest index, 0xffff = none */
+};
+
+/*
+ * Per worker locality cache of lblc/lblcr: destination address -> dests.
+ * Owned by one worker; entries of a service are dropped when its dest set
+ * generation changes.
+ */
+#define SCHED_LC_SIZE 4096 /* power of two */
+#define SCHED_LC_SET 4
+struct sched_lc_entry {
+	uint32_t daddr;
+	uint16_t svc;
+	uint8_t n;        /* dests in the set (lblc uses one) */
+	uint8_t pad;
+	uint32_t gen;
+	uint16_t idx[SCHED_LC_SET];
+};
+struct sched_lcache {
+	struct sched_lc_entry e[SCHED_LC_SIZE];
+};
+
+/* What a scheduler may look at besides the dests. Addresses in network order. */
 struct sched_pkt {
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
+	const struct sched_svc *sv; /* table schedulers: the service's table */
+	struct sched_lcache *lc;    /* lblc/lblcr: the worker's cache */
+	uint16_t svc;               /* service slot, for the cache */
+	uint32_t gen;               /* dest set generation, for the cache */
+	uint32_t rnd;               /* twos: a random number */
 };
 
 /* Per worker, per service mutable state; start it with sched_state_reset(). */
@@ -41,10 +80,28 @@ struct sched_ops {
 	/* Returns the chosen dest index, or -1 if none is available. */
 	int (*schedule)(struct sched_state *st, const struct sched_dest *d,
 			unsigned n, const struct sched_pkt *pkt);
+	/* Table schedulers: build sv from the dests (weights, keys); -errno. */
+	int (*build)(const struct sched_dest *d, unsigned n, struct sched_svc *sv);
 };
 
 /* The scheduler named name (IPVS names: "rr", "wrr", ...), or NULL. */
 const struct sched_ops *sched_find(const char *name);
+/* "sh-port,mh-fallback,..." -> SCHED_F_* flags; -EINVAL on an unknown flag. */
+int sched_parse_flags(const char *s, uint32_t *flags);
+/* Build sv for ops (a no-op for schedulers without a table); -errno. */
+int sched_svc_build(const struct sched_ops *ops, const struct sched_dest *d, unsigned n,
+		    uint32_t flags, struct sched_svc *sv);
+void sched_svc_free(struct sched_svc *sv);
+/* Is d usable for a new flow (available, weight > 0, not overloaded)? */
+static inline bool sched_usable(const struct sched_dest *d)
+{
+	return d->avail && d->weight > 0 && !d->overloaded;
+}
+
+/* Table schedulers (sched_hash.c) and locality schedulers (sched_lblc.c). */
+extern const struct sched_ops sched_dh_ops, sched_sh_ops, sched_mh_ops;
+extern const struct sched_ops sched_lblc_ops, sched_lblcr_ops;
+#define SCHED_MH_SIZE 65537u /* prime, > 100 x dests keeps imbalance under 1% */
 /* Comma separated names of the implemented schedulers, for messages. */
 const char *sched_names(void);
 void sched_state_reset(struct sched_state *st);

@@ -6,6 +6,7 @@
 
 #include "conf/conf.h"
 #include "dataplane/clock.h"
+#include "dataplane/rs.h"
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -40,6 +41,25 @@ static uint32_t collect_vips(const struct vipd_conf *c, uint32_t *out, uint32_t 
 			out[m++] = out[i];
 	}
 	return m;
+}
+
+/* Table schedulers (sh, dh, mh) index a table built here from the dests. */
+static int build_sched(const struct conf_vs *cv, struct snap_svc *v)
+{
+	uint32_t flags = 0;
+	sched_parse_flags(cv->sched_flags, &flags); /* validated by conf */
+	struct sched_dest *d = calloc(v->n_rs + 1, sizeof(*d));
+	if (d == NULL)
+		return -1;
+	for (unsigned j = 0; j < v->n_rs; j++) {
+		const struct rs_slot *r = &rs_slots[rs_handle_idx(v->rs[j].handle)];
+		d[j].weight = v->rs[j].weight;
+		d[j].avail = true;
+		d[j].key = (uint64_t)r->addr << 16 | r->port;
+	}
+	int rc = sched_svc_build(v->sched, d, v->n_rs, flags, &v->sv);
+	free(d);
+	return rc;
 }
 
 static void natrs_add(struct snap *s, uint32_t addr, uint16_t port_host, uint8_t proto)
@@ -127,6 +147,11 @@ struct snap *snap_build(const struct snap_src *src)
 		v->n_rs = src->n_rs[i];
 		v->rs = carve(&p, sizeof(struct snap_rs) * v->n_rs);
 		memcpy(v->rs, src->rs[i], sizeof(struct snap_rs) * v->n_rs);
+		if (build_sched(cv, v) != 0) {
+			snap_free(s);
+			free(vips);
+			return NULL;
+		}
 		uint32_t k2 = (uint32_t)v->vport << 8 | v->proto;
 		uint32_t h = snap_mix(v->vip, k2) & s->svc_hmask;
 		while (s->svc_hash[h])
@@ -166,5 +191,7 @@ struct snap *snap_build(const struct snap_src *src)
 
 void snap_free(struct snap *s)
 {
+	for (uint32_t i = 0; s && i < s->n_svc; i++)
+		sched_svc_free(&s->svc[i].sv);
 	free(s);
 }

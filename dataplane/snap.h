@@ -22,7 +22,8 @@ struct vipd_conf;
 
 struct snap_rs {
 	uint32_t handle; /* rs.h */
-	uint32_t weight;
+	uint32_t weight; /* effective: 0 when down or quiesced */
+	uint32_t u_threshold; /* connection limit, 0 = none */
 };
 
 struct snap_svc {
@@ -33,6 +34,7 @@ struct snap_svc {
 	uint16_t slot;     /* stable service slot (counters, sched state) */
 	uint16_t n_rs;
 	const struct sched_ops *sched;
+	struct sched_svc sv;    /* table schedulers' data, flags */
 	uint32_t persist_ticks; /* 0 = no persistence */
 	uint32_t persist_mask;  /* network order */
 	struct snap_rs *rs;

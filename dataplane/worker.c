@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -49,6 +50,9 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 		return -ENOMEM;
 	clock_init();
 	wk->sess = sess_init(mem, sessions, clock_now());
+	wk->lcache = rte_zmalloc("vipd_lcache", sizeof(*wk->lcache), 64);
+	if (wk->lcache == NULL)
+		return -ENOMEM;
 	snprintf(name, sizeof(name), "vipd_redir%u", w);
 	wk->redir = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (wk->redir == NULL)
@@ -170,13 +174,31 @@ static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const str
 	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
 	for (unsigned i = 0; i < svc->n_rs; i++) {
 		const struct rs_slot *r = rs_get(svc->rs[i].handle);
-		const struct stats_ctr *c = &w->st->rs[rs_handle_idx(svc->rs[i].handle)];
+		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
+		int64_t act = 0, inact = 0;
+		/* Connection counts are the sum of every worker's (plain loads). */
+		for (unsigned k = 0; k < dp_n_workers; k++) {
+			act += stats_lc[k]->rs[idx].active;
+			inact += stats_lc[k]->rs[idx].inactive;
+		}
 		d[i].weight = svc->rs[i].weight;
 		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
-		d[i].activeconns = c->active > 0 ? (uint32_t)c->active : 0;
-		d[i].inactconns = c->inactive > 0 ? (uint32_t)c->inactive : 0;
+		d[i].activeconns = act > 0 ? (uint32_t)act : 0;
+		d[i].inactconns = inact > 0 ? (uint32_t)inact : 0;
+		d[i].overloaded = svc->rs[i].u_threshold &&
+				  d[i].activeconns + d[i].inactconns >= svc->rs[i].u_threshold;
 	}
-	struct sched_pkt sp = { pi->key.saddr, pi->key.daddr, pi->key.sport, pi->key.dport };
+	struct sched_pkt sp = {
+		.saddr = pi->key.saddr,
+		.daddr = pi->key.daddr,
+		.sport = pi->key.sport,
+		.dport = pi->key.dport,
+		.sv = &svc->sv,
+		.lc = w->lcache,
+		.svc = svc->slot,
+		.gen = w->snap->version,
+		.rnd = (uint32_t)rte_rand(),
+	};
 	int k = svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
 	return k < 0 ? 0 : svc->rs[k].handle;
 }

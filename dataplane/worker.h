@@ -45,6 +45,7 @@ struct worker {
 	const struct snap *snap;
 	uint32_t now;
 	uint32_t idle_max_us;
+	struct sched_lcache *lcache; /* lblc/lblcr memory */
 	struct sched_state sched[SVC_MAX];
 } __attribute__((aligned(64)));
 

@@ -65,7 +65,8 @@ static void count_picks(const char *name, const struct sched_dest *d,
 
 static void test_registry(void **state)
 {
-	static const char *const names[] = { "rr", "wrr", "lc", "wlc", "sed", "nq" };
+	static const char *const names[] = { "rr", "wrr", "lc", "wlc", "sed", "nq", "fo",
+					     "ovf", "twos", "dh", "sh", "mh", "lblc", "lblcr" };
 
 	(void)state;
 	for (unsigned i = 0; i < N(names); i++) {
@@ -81,13 +82,14 @@ static void test_registry(void **state)
 	assert_null(sched_find("RR"));
 	assert_null(sched_find("wr"));
 	assert_null(sched_find("wrr "));
-	assert_null(sched_find("mh"));
+	assert_null(sched_find("maglev"));
 }
 
 /* No dest at all, or none usable: every scheduler answers -1. */
 static void test_none_usable(void **state)
 {
-	static const char *const names[] = { "rr", "wrr", "lc", "wlc", "sed", "nq" };
+	static const char *const names[] = { "rr", "wrr", "lc", "wlc", "sed", "nq", "fo",
+					     "ovf", "twos", "dh", "sh", "mh", "lblc", "lblcr" };
 	struct sched_dest d[3] = { dest(0), dest(5), dest(0) };
 
 	(void)state;
