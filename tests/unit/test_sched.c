@@ -35,7 +35,14 @@ static int pick(const char *name, struct sched_state *st,
 	const struct sched_ops *ops = sched_find(name);
 
 	assert_non_null(ops);
-	return ops->schedule(st, d, n, &pkt);
+	/* Table schedulers read a table built from the same dests (snapshot). */
+	struct sched_svc sv;
+	struct sched_pkt p = pkt;
+	assert_int_equal(sched_svc_build(ops, d, n, 0, &sv), 0);
+	p.sv = &sv;
+	int k = ops->schedule(st, d, n, &p);
+	sched_svc_free(&sv);
+	return k;
 }
 
 /* A fresh state as a worker makes it, so the first pick is deterministic. */
