@@ -109,7 +109,10 @@ static void test_none_usable(void **state)
 		/* And again: a failed pick must not leave a state that breaks. */
 		assert_int_equal(pick(names[i], &st, d, N(d)), -1);
 		d[1].avail = true;
-		assert_int_equal(pick(names[i], &st, d, N(d)), 1);
+		/* dh maps a destination to a fixed dest whatever its weight, and
+		 * has no fallback (ip_vs_dh.c): it may rightly find none here. */
+		if (strcmp(names[i], "dh") != 0)
+			assert_int_equal(pick(names[i], &st, d, N(d)), 1);
 		d[1].avail = false;
 	}
 }
