@@ -24,6 +24,7 @@
 	X(TCP_NOT_SYN, "tcp_no_session", "TCP non-SYN packet without a session") \
 	X(NO_DEST, "no_dest", "no real server available")                     \
 	X(NAT_NO_SESSION, "nat_reply_no_session", "NAT real server packet without a session") \
+	X(ICMP_NO_SESSION, "icmp_no_session", "ICMP error quoting no known flow") \
 	X(TUN_TOO_BIG, "tun_frag_needed", "too big for the tunnel (DF: ICMP sent back)") \
 	X(TUN_NO_ROOM, "tun_no_headroom", "no mbuf headroom for the tunnel header") \
 	X(REDIR_FULL, "redirect_ring_full", "ring to the owning worker full")   \

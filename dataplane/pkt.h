@@ -22,6 +22,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/drop.h"
+#include "dataplane/icmp.h"
 #include "dataplane/port.h"
 #include "dataplane/sess.h"
 #include "dataplane/snap.h"
@@ -32,6 +33,8 @@ enum pkt_verdict {
 	PKT_REPLY,     /* rewritten in place into a reply; send it back out */
 	PKT_KERNEL,    /* not ours to handle: the kernel twin gets it */
 	PKT_NAT_REPLY, /* from a NAT real server: key (kflags REPLY) and hash set */
+	PKT_ICMP_IN,   /* ICMP error to a VIP quoting a flow: the flow's key */
+	PKT_ICMP_OUT,  /* ICMP error from a NAT real server: the reply key */
 	PKT_REDIRECT,  /* belongs to another worker (pkt_info.owner) */
 };
 
@@ -177,6 +180,36 @@ static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi)
 	return -1;
 }
 
+/* Key of the flow an ICMP error quotes, seen from the client's side. */
+static inline void pkt_quote_key(const struct icmp_quote *q, bool reply, struct pkt_info *pi)
+{
+	/* The quote travelled the other way: its destination is our source. */
+	pi->key.saddr = q->ip->dst_addr;
+	pi->key.daddr = q->ip->src_addr;
+	pi->key.sport = icmp_q_dport(q);
+	pi->key.dport = icmp_q_sport(q);
+	pi->key.proto = q->ip->next_proto_id;
+	pi->key.kflags = reply ? SESS_KEY_REPLY : 0;
+	pi->key.pad = 0;
+	pi->tcp_flags = 0;
+	pi->hash = sess_hash(&pi->key);
+}
+
+/* An ICMP error from a NAT real server about a packet of a client's flow. */
+static inline uint8_t pkt_icmp_from_rs(const struct snap *sn, struct rte_mbuf *m,
+				       struct rte_ipv4_hdr *ip, uint32_t len, struct pkt_info *pi)
+{
+	struct icmp_quote q;
+	if (!icmp_quote_parse(ip, (uint16_t)len, &q) ||
+	    !snap_natrs_has(sn, q.ip->dst_addr, icmp_q_dport(&q), q.ip->next_proto_id))
+		return PKT_KERNEL;
+	int r = pkt_ip_check(m, ip, len);
+	if (r >= 0)
+		return pkt_drop(pi, (enum vipd_drop)r);
+	pkt_quote_key(&q, true, pi);
+	return PKT_ICMP_OUT;
+}
+
 /*
  * Not to an owned VIP: a reply from a NAT real server (translated back by
  * its session), or the kernel's. Traffic to the director's own address stays
@@ -186,8 +219,11 @@ static inline uint8_t pkt_not_vip(const struct snap *sn, const struct port_info 
 				  struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t len,
 				  struct pkt_info *pi)
 {
-	if (sn->n_natrs == 0 || ip->dst_addr == port->addr ||
-	    (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
+	if (sn->n_natrs == 0 || ip->dst_addr == port->addr)
+		return PKT_KERNEL;
+	if (ip->next_proto_id == IPPROTO_ICMP)
+		return pkt_icmp_from_rs(sn, m, ip, len, pi);
+	if ((ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
 	    len < rte_ipv4_hdr_len(ip) + sizeof(struct rte_udp_hdr))
 		return PKT_KERNEL;
 	const struct rte_udp_hdr *uh =
@@ -230,10 +266,18 @@ static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info
 		return pkt_drop(pi, (enum vipd_drop)r);
 	if (ip->time_to_live <= 1)
 		return pkt_drop(pi, VIPD_DROP_IP_TTL);
-	if (ip->next_proto_id == IPPROTO_ICMP)
-		return pkt_icmp_echo(port, m, ip,
-				     (uint16_t)(rte_be_to_cpu_16(ip->total_length) -
-						rte_ipv4_hdr_len(ip)), pi);
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		struct icmp_quote q;
+		if (!icmp_quote_parse(ip, (uint16_t)len, &q))
+			return pkt_icmp_echo(port, m, ip,
+					     (uint16_t)(rte_be_to_cpu_16(ip->total_length) -
+							rte_ipv4_hdr_len(ip)), pi);
+		pkt_quote_key(&q, false, pi);
+		pi->svc = snap_svc_find(sn, pi->key.daddr, pi->key.dport, pi->key.proto);
+		if (pi->svc == NULL)
+			return pkt_drop(pi, VIPD_DROP_NO_SERVICE);
+		return PKT_ICMP_IN;
+	}
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return pkt_drop(pi, VIPD_DROP_VIP_PROTO);
 	r = pkt_l4(ip, pi);

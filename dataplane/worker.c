@@ -21,6 +21,7 @@
 #include "dataplane/pkt.h"
 #include "dataplane/rs.h"
 #include "dataplane/tcpstate.h"
+#include "dataplane/icmp.h"
 #include "dataplane/xmit.h"
 
 struct snap *dp_snap;
@@ -435,6 +436,55 @@ static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m
 	excp[(*nexcp)++] = m;
 }
 
+/* An ICMP error quoting a VIP flow, from its client: to the flow's real server. */
+static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+{
+	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	const struct rs_slot *r = s ? rs_get(s->rs) : NULL;
+	if (r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+		drop(w, pidx, m, s ? VIPD_DROP_DEST_GONE : VIPD_DROP_ICMP_NO_SESSION);
+		return;
+	}
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
+	if (r->fwd == CONF_FWD_NAT) {
+		struct icmp_quote q;
+		icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
+		icmp_nat(ip, &q, true, r->addr, r->port);
+	}
+	if (r->fwd == CONF_FWD_NAT) {
+		if (set_next_hop(w, pidx, m, r, r->out_port))
+			tx(w, r->out_port, m);
+		return;
+	}
+	/* DR and TUN carry it unchanged, as they carry the flow. */
+	forward(w, pidx, m, pi, r);
+}
+
+/* An ICMP error from a NAT real server about a client's flow: to the client. */
+static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+{
+	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	if (s == NULL) {
+		drop(w, pidx, m, VIPD_DROP_ICMP_NO_SESSION);
+		return;
+	}
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
+	if (ip->time_to_live <= 1) {
+		drop(w, pidx, m, VIPD_DROP_IP_TTL);
+		return;
+	}
+	struct icmp_quote q;
+	icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
+	xmit_ttl_dec(ip);
+	icmp_nat(ip, &q, false, s->key.daddr, s->key.dport);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memcpy(&eth->dst_addr, s->cmac, 6);
+	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
+	tx(w, s->in_port, m);
+}
+
 /* Which worker handles this client: both directions of a flow, and all of a
  * persistent client's flows, meet on one worker whatever RSS did. */
 static inline uint8_t owner_of(const struct snap *sn, uint32_t client)
@@ -465,9 +515,11 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			sp->rx_bytes += pkts[i]->pkt_len;
 		}
 		uint8_t v = pkt_classify(sn, port, pkts[i], &pi[i]);
-		if ((v == PKT_VIP_FLOW || v == PKT_NAT_REPLY) && dp_n_workers > 1 && !redirected) {
-			uint8_t o = owner_of(sn, v == PKT_VIP_FLOW ? pi[i].key.saddr
-								   : pi[i].key.daddr);
+		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
+			     v == PKT_ICMP_OUT;
+		if (keyed && dp_n_workers > 1 && !redirected) {
+			bool from_client = v == PKT_VIP_FLOW || v == PKT_ICMP_IN;
+			uint8_t o = owner_of(sn, from_client ? pi[i].key.saddr : pi[i].key.daddr);
 			if (o != w->id) {
 				if (!any_redir)
 					memset(nredir, 0, sizeof(nredir[0]) * dp_n_workers);
@@ -477,7 +529,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			}
 		}
 		pi[i].verdict = v;
-		if (v == PKT_VIP_FLOW || v == PKT_NAT_REPLY)
+		if (v != PKT_REDIRECT && keyed)
 			sess_prefetch(w->sess, pi[i].hash);
 	}
 	/* Pass 2: act. */
@@ -489,6 +541,12 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			break;
 		case PKT_NAT_REPLY:
 			nat_reply(w, pidx, m, &pi[i]);
+			break;
+		case PKT_ICMP_IN:
+			icmp_in(w, pidx, m, &pi[i]);
+			break;
+		case PKT_ICMP_OUT:
+			icmp_out(w, pidx, m, &pi[i]);
 			break;
 		case PKT_REPLY:
 			if (pi[i].drop == VIPD_DROP_MAX)
