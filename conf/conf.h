@@ -216,6 +216,13 @@ void conf_free(struct vipd_conf *c);
 void conf_errors_print(const struct conf_errors *errs, FILE *f);
 void conf_errors_clear(struct conf_errors *errs);
 
+/* A deep copy (with room for one more service), or NULL. */
+struct vipd_conf *conf_dup(const struct vipd_conf *c);
+/* Same ports and dpdk settings (what cannot change without a restart)? */
+bool conf_ports_equal(const struct vipd_conf *a, const struct vipd_conf *b);
+/* Same VRRP instances (reload need not touch VRRP)? */
+bool conf_vrrp_equal(const struct vipd_conf *a, const struct vipd_conf *b);
+
 const char *conf_fwd_name(enum conf_fwd f);
 const char *conf_check_name(enum conf_check_type t);
 /* The forwarding method that applies to rs inside vs. */

@@ -124,6 +124,9 @@ void model_reclaim(void)
 			retired[k++] = retired[i];
 	}
 	n_retired = k;
+	/* Every worker has passed a quiescent state since the last retirement. */
+	if (n_retired == 0)
+		rs_reclaim();
 }
 
 int model_start(struct vipd_conf *c)
@@ -211,6 +214,7 @@ void model_stop(void)
 	free(model.live);
 	free(model.vrrp_master);
 	memset(&model, 0, sizeof(model));
+	model_apply_free_old();
 }
 
 uint64_t model_live_weight(unsigned vs)

@@ -71,5 +71,13 @@ void model_reclaim(void);
 /* Whether this director holds vip now (no VRRP instance names it, or one in MASTER). */
 bool model_vip_owned(uint32_t vip, void *arg);
 void model_stop(void);
+/*
+ * Move to config c by difference (ctrl/model_apply.c): kept services and real
+ * servers keep slots, health, counters and sessions. Ownership of c passes on
+ * success; on failure (-errno) nothing changed and c is the caller's.
+ */
+int model_apply(struct vipd_conf *c);
+/* Free the configs replaced by model_apply (at shutdown). */
+void model_apply_free_old(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -24,6 +25,8 @@
 #include "dataplane/rs.h"
 #include "dataplane/snap.h"
 #include "dataplane/stats.h"
+#include "dataplane/clock.h"
+#include "dataplane/tcpstate.h"
 #include "dataplane/worker.h"
 
 static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,6 +69,8 @@ static struct stats_ctr sum_ctr(bool rs, uint32_t idx)
 		t.drops += c->drops;
 		t.active += c->active;
 		t.inactive += c->inactive;
+		t.out_pkts += c->out_pkts;
+		t.out_bytes += c->out_bytes;
 	}
 	return t;
 }
@@ -74,6 +79,8 @@ static void add_ctr(struct rte_tel_data *d, const struct stats_ctr *c)
 {
 	rte_tel_data_add_dict_u64(d, "pkts", c->pkts);
 	rte_tel_data_add_dict_u64(d, "bytes", c->bytes);
+	rte_tel_data_add_dict_u64(d, "out_pkts", c->out_pkts);
+	rte_tel_data_add_dict_u64(d, "out_bytes", c->out_bytes);
 	rte_tel_data_add_dict_u64(d, "conns", c->conns);
 	rte_tel_data_add_dict_u64(d, "drops", c->drops);
 	rte_tel_data_add_dict_u64(d, "active", c->active > 0 ? (uint64_t)c->active : 0);
@@ -203,7 +210,10 @@ static int cmd_services(const char *cmd, const char *params, struct rte_tel_data
 		rte_tel_data_add_dict_string(e, "service", label);
 		rte_tel_data_add_dict_string(e, "scheduler", v->sched->name);
 		rte_tel_data_add_dict_string(e, "forwarding", conf_fwd_name(v->fwd));
-		rte_tel_data_add_dict_u64(e, "persistence_ticks", v->persist_ticks);
+		rte_tel_data_add_dict_u64(e, "persistence", v->persist_ticks / VIPD_TICK_HZ);
+		char mask[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &v->persist_mask, mask, sizeof(mask));
+		rte_tel_data_add_dict_string(e, "netmask", mask);
 		rte_tel_data_add_dict_u64(e, "real_servers", v->n_rs);
 		add_ctr(e, &c);
 		char key[32];
@@ -258,6 +268,67 @@ static int cmd_realservers(const char *cmd, const char *params, struct rte_tel_d
 	return 0;
 }
 
+static const char *state_name(const struct sess *s)
+{
+	static const char *const names[TCPS_MAX] = {
+		[TCPS_NONE] = "NONE", [TCPS_SYN_RECV] = "SYN_RECV",
+		[TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_FIN_WAIT] = "FIN_WAIT",
+		[TCPS_CLOSE] = "CLOSE", [TCPS_UDP] = "UDP",
+	};
+	return s->state < TCPS_MAX ? names[s->state] : "?";
+}
+
+static void ep(char *buf, size_t len, uint32_t a, uint16_t p)
+{
+	char s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	snprintf(buf, len, "%s:%u", s, ntohs(p));
+}
+
+/*
+ * params: "N" = at most N entries (default 50). The tables are read while
+ * their workers write them: an answer is a sample, never a stall.
+ */
+static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	unsigned limit = params && *params ? (unsigned)strtoul(params, NULL, 10) : 50;
+	unsigned n = 0;
+	uint32_t now = clock_now();
+	if (limit == 0 || limit > 100)
+		limit = limit ? 100 : 50; /* the telemetry answer holds about 16 KB */
+	rte_tel_data_start_dict(d);
+	for (unsigned w = 0; w < dp_n_workers && n < limit; w++) {
+		const struct sess_table *t = dp_workers[w]->sess;
+		for (uint32_t i = 1; i <= t->cap && n < limit; i++) {
+			struct sess s = t->pool[i];
+			if (s.tprev == 0 || s.key.proto == 0 || (s.key.kflags & SESS_KEY_TEMPLATE))
+				continue;
+			struct rte_tel_data *e = rte_tel_data_alloc();
+			char src[32], vip[32], dst[32] = "?", key[32];
+			const struct rs_slot *r = &rs_slots[rs_handle_idx(s.rs)];
+			ep(src, sizeof(src), s.key.saddr, s.key.sport);
+			ep(vip, sizeof(vip), s.key.daddr, s.key.dport);
+			if (rs_handle_gen(s.rs) == r->gen)
+				ep(dst, sizeof(dst), r->addr, r->port);
+			rte_tel_data_start_dict(e);
+			rte_tel_data_add_dict_string(e, "proto", proto_name(s.key.proto));
+			rte_tel_data_add_dict_u64(e, "expire",
+						  (int32_t)(s.expire - now) > 0
+							  ? (s.expire - now) / VIPD_TICK_HZ : 0);
+			rte_tel_data_add_dict_string(e, "state", state_name(&s));
+			rte_tel_data_add_dict_string(e, "source", src);
+			rte_tel_data_add_dict_string(e, "virtual", vip);
+			rte_tel_data_add_dict_string(e, "destination", dst);
+			rte_tel_data_add_dict_u64(e, "worker", w);
+			snprintf(key, sizeof(key), "s%u_%u", w, i);
+			rte_tel_data_add_dict_container(d, key, e, 0);
+			n++;
+		}
+	}
+	return 0;
+}
+
 int telemetry_init(unsigned qs_thread_id)
 {
 	tel_qs_id = qs_thread_id;
@@ -270,6 +341,8 @@ int telemetry_init(unsigned qs_thread_id)
 					 "Per port counters and drops by reason");
 	rc |= rte_telemetry_register_cmd("/vipd/services", cmd_services,
 					 "Virtual services and their counters");
+	rc |= rte_telemetry_register_cmd("/vipd/sessions", cmd_sessions,
+					 "A sample of live sessions. Param: max entries (<= 100)");
 	rc |= rte_telemetry_register_cmd("/vipd/realservers", cmd_realservers,
 					 "Real servers and their counters. Param: vip:port/proto");
 	return rc;

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "ctrl/vipctl.h"
 
 #define REPLY_MAX (1 << 20)
 
@@ -25,7 +28,7 @@ static void usage_text(FILE *f)
 		   "/var/run/dpdk/P/dpdk_telemetry.v2 (vipd started with --file-prefix=P).\n");
 }
 
-static int tel_connect(const char *path)
+int tel_connect(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -48,7 +51,7 @@ static int tel_connect(const char *path)
 }
 
 /* Send cmd, return the value under its key (new reference) or NULL. */
-static json_t *tel_query(int fd, const char *cmd)
+json_t *tel_query(int fd, const char *cmd)
 {
 	char *buf = malloc(REPLY_MAX);
 	if (buf == NULL)
@@ -85,12 +88,12 @@ static json_t *tel_query(int fd, const char *cmd)
 	return v;
 }
 
-static json_int_t num(json_t *o, const char *k)
+json_int_t num(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
 
-static const char *str(json_t *o, const char *k)
+const char *str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : "-";
@@ -188,6 +191,129 @@ static int cmd_raw(int fd, int argc, char **argv, bool as_json)
 	return 0;
 }
 
+/* VRRP instances (vrrp/vrrp_tel.h): one row each, refused adverts by reason. */
+static int cmd_vrrp(int fd, int argc, char **argv, bool as_json)
+{
+	(void)argc;
+	(void)argv;
+	json_t *v = tel_query(fd, "/vipd/vrrp");
+	if (v == NULL)
+		return 1;
+	if (as_json) {
+		char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+		puts(s);
+		free(s);
+		json_decref(v);
+		return 0;
+	}
+	printf("%-16s %-8s %4s %4s %3s %-15s %-20s %-18s %9s %9s %6s\n", "Instance", "State",
+	       "Prio", "VRID", "Ver", "Master", "Since", "Reason", "AdvIn", "AdvOut", "Bad");
+	const char *k;
+	json_t *e;
+	json_object_foreach(v, k, e) {
+		if (strncmp(k, "vi", 2) != 0)
+			continue;
+		char since[32] = "-";
+		time_t t = (time_t)num(e, "last_transition");
+		struct tm tm;
+		if (t > 0 && localtime_r(&t, &tm))
+			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+		char prio[16];
+		if (num(e, "priority") != num(e, "base_priority"))
+			snprintf(prio, sizeof(prio), "%lld/%lld", (long long)num(e, "priority"),
+				 (long long)num(e, "base_priority"));
+		else
+			snprintf(prio, sizeof(prio), "%lld", (long long)num(e, "priority"));
+		printf("%-16s %-8s %4s %4lld %3lld %-15s %-20s %-18s %9lld %9lld %6lld\n",
+		       str(e, "name"), str(e, "state"), prio, (long long)num(e, "vrid"),
+		       (long long)num(e, "version"),
+		       *str(e, "master") ? str(e, "master") : "-", since, str(e, "last_reason"),
+		       (long long)num(e, "adverts_in"), (long long)num(e, "adverts_out"),
+		       (long long)num(e, "bad_total"));
+		const char *r;
+		json_t *c;
+		json_object_foreach(e, r, c) {
+			if (strncmp(r, "bad_", 4) == 0 && strcmp(r, "bad_total") != 0 &&
+			    json_integer_value(c) > 0)
+				printf("  bad %-24s %12lld\n", r + 4, (long long)json_integer_value(c));
+		}
+	}
+	json_t *u = json_object_get(v, "unmatched");
+	if (u && num(u, "bad_total") > 0) {
+		printf("adverts no instance takes:\n");
+		const char *r;
+		json_t *c;
+		json_object_foreach(u, r, c) {
+			if (strncmp(r, "bad_", 4) == 0 && strcmp(r, "bad_total") != 0 &&
+			    json_integer_value(c) > 0)
+				printf("  bad %-24s %12lld\n", r + 4, (long long)json_integer_value(c));
+		}
+	}
+	json_decref(v);
+	return 0;
+}
+
+/* Health checks (hc/hc_tel.c): every checker, fetched page by page, and the totals. */
+static int cmd_checks(int fd, int argc, char **argv, bool as_json)
+{
+	(void)argc;
+	(void)argv;
+	json_t *all = json_object();
+	long long from = 0;
+	for (;;) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "/vipd/checks,%lld", from);
+		json_t *page = tel_query(fd, cmd);
+		if (page == NULL) {
+			json_decref(all);
+			return 1;
+		}
+		json_t *next = json_object_get(page, "next");
+		long long nx = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
+		json_object_del(page, "next");
+		json_object_update(all, page);
+		json_decref(page);
+		if (nx <= from)
+			break;
+		from = nx;
+	}
+	json_t *sum = tel_query(fd, "/vipd/checks_summary");
+	if (sum == NULL) {
+		json_decref(all);
+		return 1;
+	}
+	if (as_json) {
+		json_t *o = json_pack("{s:o,s:o}", "checks", all, "summary", sum);
+		char *s = json_dumps(o, JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(o);
+		return 0;
+	}
+	printf("%-21s %-20s %-9s %-5s %6s %9s %6s %9s %9s  %s\n", "RealServer", "Service", "Check",
+	       "State", "Weight", "Latency", "Fails", "Checks", "Failures", "Last result");
+	const char *k;
+	json_t *e;
+	json_object_foreach(all, k, e) {
+		char who[40], lat[24];
+		snprintf(who, sizeof(who), "%s:%lld", str(e, "address"), (long long)num(e, "port"));
+		snprintf(lat, sizeof(lat), "%.1fms", (double)num(e, "latency_us") / 1000.0);
+		printf("%-21s %-20s %-9s %-5s %6lld %9s %6lld %9lld %9lld  %s\n", who,
+		       str(e, "service"), str(e, "check"), str(e, "state"), (long long)num(e, "weight"),
+		       lat, (long long)num(e, "consecutive_failures"), (long long)num(e, "checks"),
+		       (long long)num(e, "failures"), str(e, "last"));
+	}
+	printf("\n%lld checks: %lld up, %lld down; %lld runs, %lld in flight; start drift p50 %.1f ms, "
+	       "p99 %.1f ms, max %.1f ms\n",
+	       (long long)num(sum, "checks"), (long long)num(sum, "up"), (long long)num(sum, "down"),
+	       (long long)num(sum, "runs"), (long long)num(sum, "inflight"),
+	       (double)num(sum, "drift_p50_us") / 1000.0, (double)num(sum, "drift_p99_us") / 1000.0,
+	       (double)num(sum, "drift_max_us") / 1000.0);
+	json_decref(sum);
+	json_decref(all);
+	return 0;
+}
+
 /* One row per subcommand; modules add theirs here. */
 struct vipctl_cmd {
 	const char *name;
@@ -199,6 +325,8 @@ struct vipctl_cmd {
 static const struct vipctl_cmd cmds[] = {
 	{ "stats", 0, cmd_stats, "totals, ports, services and real servers with their counters" },
 	{ "raw", 1, cmd_raw, "CMD: send a telemetry command (e.g. /vipd/stats), print its JSON" },
+	{ "vrrp", 0, cmd_vrrp, "VRRP instances: state, priority, master, adverts, refused adverts" },
+	{ "checks", 0, cmd_checks, "health checks: state, last result, latency, failures, drift" },
 };
 
 static void usage(FILE *f)
@@ -207,6 +335,16 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "changes (control socket, -c PATH or -p PREFIX):\n"
+		   "  reload | add-service SVC [scheduler=S forwarding=F persistence_timeout=N]\n"
+		   "  edit-service SVC key=value.. | del-service SVC\n"
+		   "  add-rs SVC RS:PORT [weight=N forwarding=F] | edit-rs SVC RS:PORT key=value..\n"
+		   "  del-rs SVC RS:PORT | weight SVC RS:PORT W | quiesce SVC RS:PORT\n"
+		   "  drain SVC RS:PORT | timeout TCP TCPFIN UDP | flush\n"
+		   "  (SVC = VIP:PORT[/TCP|/UDP])\n"
+		   "ipvsadm syntax: vipctl [-p PREFIX] -L -n [--stats|--rate] | -lnc | -A -t|-u SVC\n"
+		   "  [-s SCHED] [-p SECS] | -E ... | -D -t|-u SVC | -a|-e -t|-u SVC -r RS:PORT\n"
+		   "  [-g|-m|-i] [-w W] | -d -t|-u SVC -r RS:PORT\n");
 	usage_text(f);
 }
 
@@ -215,21 +353,42 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "file-prefix", required_argument, NULL, 'p' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char path[512] = "/var/run/dpdk/rte/dpdk_telemetry.v2";
+	char ctl[512] = "/var/run/dpdk/rte/vipd.ctl";
 	bool as_json = false;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:p:jh", opts, NULL)) != -1) {
+	/*
+	 * ipvsadm's own syntax (-A, -a, -L -n, ...) after the socket options:
+	 * those letters mean other things to ipvsadm (-p is persistence), so the
+	 * socket options must come first.
+	 */
+	int k = 1;
+	while (k + 1 < argc && (strcmp(argv[k], "-s") == 0 || strcmp(argv[k], "-p") == 0)) {
+		if (argv[k][1] == 's')
+			snprintf(path, sizeof(path), "%s", argv[k + 1]);
+		else
+			vipctl_prefix_paths(argv[k + 1], path, sizeof(path), ctl, sizeof(ctl));
+		k += 2;
+	}
+	if (k < argc && vipctl_ipvs_verb(argv[k]))
+		return vipctl_ipvs_main(path, ctl, argc - k, argv + k);
+
+	while ((o = getopt_long(argc, argv, "s:p:c:jh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			snprintf(path, sizeof(path), "%s", optarg);
 			break;
 		case 'p':
-			snprintf(path, sizeof(path), "/var/run/dpdk/%s/dpdk_telemetry.v2", optarg);
+			vipctl_prefix_paths(optarg, path, sizeof(path), ctl, sizeof(ctl));
+			break;
+		case 'c':
+			snprintf(ctl, sizeof(ctl), "%s", optarg);
 			break;
 		case 'j':
 			as_json = true;
@@ -247,6 +406,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[optind];
+	/* Changes go to the control socket, as one line. */
+	if (vipctl_ctl_verb(name))
+		return vipctl_ctl(ctl, argc - optind, argv + optind);
 	const struct vipctl_cmd *cmd = NULL;
 	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmds[i].name, name) == 0)

@@ -23,6 +23,7 @@
 
 #include "conf/conf.h"
 #include "ctrl/alert.h"
+#include "ctrl/ctl.h"
 #include "ctrl/kpath.h"
 #include "ctrl/log.h"
 #include "ctrl/model.h"
@@ -34,6 +35,8 @@
 #include "dataplane/rs.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
+#include "hc/hc.h"
+#include "vrrp/vrrp.h"
 
 uint64_t clock_tsc_per_tick;
 
@@ -77,13 +80,33 @@ struct ctl_module {
 	const char *name;
 	int (*start)(struct event_base *base, const struct vipd_conf *c);
 	void (*stop)(void);
+	/*
+	 * A configuration change (reload, vipctl edit) that the model accepted:
+	 * follow it without losing state; NULL = the module does not care.
+	 * Called after the model moved to new; old stays valid until shutdown.
+	 */
+	int (*reload)(struct event_base *base, const struct vipd_conf *old,
+		      const struct vipd_conf *new);
 };
+
+/* VRRP is left alone unless its instances changed: no state flap on reload. */
+static int vrrp_module_reload(struct event_base *b, const struct vipd_conf *old,
+			      const struct vipd_conf *new)
+{
+	if (conf_vrrp_equal(old, new))
+		return 0;
+	vrrp_module_stop();
+	return vrrp_module_start(b, new);
+}
 
 static const struct ctl_module modules[] = {
 	/* MODULES: one row per module, e.g. { "hc", hc_start, hc_stop }, */
-	{ "script", script_module_start, script_module_stop }, /* first: the others use it */
-	{ "alert", alert_module_start, alert_module_stop },
-	{ NULL, NULL, NULL },
+	{ "script", script_module_start, script_module_stop, NULL }, /* first: others use it */
+	{ "alert", alert_module_start, alert_module_stop, NULL },
+	{ "hc", hc_module_start, hc_module_stop, hc_module_reload }, /* uses script, alert */
+	{ "vrrp", vrrp_module_start, vrrp_module_stop, vrrp_module_reload }, /* last */
+	{ "ctl", ctl_module_start, ctl_module_stop, NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static int modules_start(const struct vipd_conf *c)
@@ -109,12 +132,61 @@ static void modules_stop(void)
 		modules[n].stop();
 }
 
+static const char *conf_path;
+
+/*
+ * Every configuration change goes through here: reload and vipctl's edits.
+ * Ports and dpdk settings cannot change without a restart; the rest is
+ * applied by difference, then each module follows. On error nothing changed
+ * and c is freed.
+ */
+static int apply_config(struct vipd_conf *c, char *msg, size_t len)
+{
+	const struct vipd_conf *old = model.conf;
+	if (!conf_ports_equal(old, c)) {
+		snprintf(msg, len, "ports or dpdk settings changed: they need a restart");
+		conf_free(c);
+		return -EPERM;
+	}
+	int rc = model_apply(c);
+	if (rc) {
+		snprintf(msg, len, "not applied: %s", strerror(-rc));
+		conf_free(c);
+		return rc;
+	}
+	for (unsigned i = 0; modules[i].name; i++)
+		if (modules[i].reload && (rc = modules[i].reload(base, old, c)) != 0)
+			VLOG_ERR("%s: following the new configuration: %s", modules[i].name,
+				 strerror(-rc));
+	snprintf(msg, len, "applied: %u services", c->n_vs);
+	return 0;
+}
+
+static int reload(char *msg, size_t len)
+{
+	struct vipd_conf *c = NULL;
+	struct conf_errors errs = { 0 };
+	int rc = conf_load(conf_path, &c, &errs);
+	if (rc) {
+		for (unsigned i = 0; i < errs.n; i++)
+			VLOG_ERR("reload: %s", errs.msg[i]);
+		snprintf(msg, len, "%s: %u error(s), running configuration kept%s%s", conf_path,
+			 errs.n, errs.n ? "; first: " : "", errs.n ? errs.msg[0] : "");
+		conf_errors_clear(&errs);
+		return rc;
+	}
+	rc = apply_config(c, msg, len);
+	VLOG_NOTICE("reload of %s: %s", conf_path, msg);
+	return rc;
+}
+
 static void on_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	(void)ev;
 	(void)arg;
 	if (sig == SIGHUP) {
-		VLOG_WARN("SIGHUP: reload is not implemented yet; configuration unchanged");
+		char msg[512];
+		reload(msg, sizeof(msg));
 		return;
 	}
 	VLOG_NOTICE("signal %d: shutting down", (int)sig);
@@ -257,6 +329,8 @@ int main(int argc, char **argv)
 	struct vipd_conf *c = load(path);
 	if (c == NULL)
 		return 1;
+	conf_path = path;
+	ctl_set_hooks(apply_config, reload);
 	if (check) {
 		printf("%s: OK\n", path);
 		conf_free(c);

@@ -23,7 +23,7 @@ struct stats_ctr {
 	uint64_t drops;
 	int64_t active;    /* live sessions this lcore holds (TCP established) */
 	int64_t inactive;  /* live sessions in other states */
-	uint64_t pad[2];
+	uint64_t out_pkts, out_bytes; /* replies through the director (NAT) */
 };
 
 struct stats_port {

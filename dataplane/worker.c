@@ -27,6 +27,7 @@
 struct snap *dp_snap;
 struct rte_rcu_qsbr *dp_qs;
 volatile bool dp_quit;
+uint32_t dp_flush_gen;
 struct worker *dp_workers[VIPD_MAX_WORKERS];
 unsigned dp_n_workers;
 
@@ -413,8 +414,11 @@ static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 		set_state(w, s, tcpstate_next(s->state, pi->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)));
 	sess_touch(w->sess, s, w->now, state_timeout(w->snap, s->state));
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	rc->pkts++;
-	rc->bytes += m->pkt_len;
+	struct stats_ctr *vc = &w->st->svc[s->svc];
+	rc->out_pkts++;
+	rc->out_bytes += m->pkt_len;
+	vc->out_pkts++;
+	vc->out_bytes += m->pkt_len;
 	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
 	xmit_ttl_dec(ip);
 	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
@@ -619,6 +623,44 @@ static unsigned drain_inject(struct worker *w)
 	return total;
 }
 
+/* A flush asked for by the control core, a bounded part per loop. */
+static void flush_step(struct worker *w)
+{
+	uint32_t want = __atomic_load_n(&dp_flush_gen, __ATOMIC_ACQUIRE);
+	if (want == w->flush_gen)
+		return;
+	struct sess_table *t = w->sess;
+	if (w->flush_cursor == 0)
+		w->flush_cursor = 1;
+	uint32_t end = w->flush_cursor + 4096;
+	for (; w->flush_cursor <= t->cap && w->flush_cursor < end; w->flush_cursor++) {
+		struct sess *s = &t->pool[w->flush_cursor];
+		/* In use: it is linked in the wheel (a head marker or a predecessor). */
+		if (s->tprev == 0 || s->key.proto == 0)
+			continue;
+		if (s->nat_addr) {
+			struct sess_key rk = sess_reply_key(s);
+			sess_index_del(t, &rk, sess_hash(&rk), s);
+			s->nat_addr = 0;
+		}
+		if (!(s->key.kflags & SESS_KEY_TEMPLATE)) {
+			struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+			if (s->state == TCPS_ESTABLISHED)
+				rc->active--;
+			else
+				rc->inactive--;
+			w->st->sessions--;
+		} else {
+			w->st->templates--;
+		}
+		sess_delete(t, s);
+	}
+	if (w->flush_cursor > t->cap) {
+		w->flush_cursor = 0;
+		w->flush_gen = want;
+	}
+}
+
 int worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -648,6 +690,7 @@ int worker_main(void *arg)
 		for (unsigned p = 0; p < port_n; p++)
 			rte_eth_tx_buffer_flush(port_tab[p].id, (uint16_t)w->id, w->txb[p]);
 		sess_expire(w->sess, w->now, EXPIRE_BUDGET, on_expire, w);
+		flush_step(w);
 		w->snap = NULL;
 		rte_rcu_qsbr_quiescent(dp_qs, w->id);
 

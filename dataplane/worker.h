@@ -45,6 +45,8 @@ struct worker {
 	const struct snap *snap;
 	uint32_t now;
 	uint32_t idle_max_us;
+	uint32_t flush_gen;    /* the last flush this worker finished */
+	uint32_t flush_cursor; /* pool index a running flush has reached, 0 = none */
 	struct sched_lcache *lcache; /* lblc/lblcr memory */
 	struct sched_state sched[SVC_MAX];
 } __attribute__((aligned(64)));
@@ -53,6 +55,8 @@ struct worker {
 extern struct snap *dp_snap;
 extern struct rte_rcu_qsbr *dp_qs;
 extern volatile bool dp_quit;
+/* Bumped by the control core: every worker empties its session table. */
+extern uint32_t dp_flush_gen;
 extern struct worker *dp_workers[VIPD_MAX_WORKERS];
 extern unsigned dp_n_workers;
 

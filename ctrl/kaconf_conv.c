@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kaconf conversion: the table walker, argument decoders, ports, the top
+ * level and global_defs. vrrp_instance is in kaconf_vrrp.c, virtual_server
+ * in kaconf_vs.c, the checks in kaconf_check.c.
+ *
+ * Each block has a table mapping keepalived's keywords to vipd's keys; the
+ * walker applies the rows and reports what has no row. A keyword vipd cannot
+ * express is reported (and noted in the output where it stood) rather than
+ * approximated, except where keepalived itself would change it the same way
+ * (auth_pass over 8 characters, nopreempt with state MASTER), which is said.
+ */
+#include "kaconf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- messages -------------------------------------------------------------- */
+
+void kaconf_warn(struct kaconf_cx *cx, const struct kaconf_node *n,
+		 const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kaconf_logf(cx->lg, false, n ? n->file->path : NULL, n ? n->line : 0, "%s", msg);
+}
+
+void kaconf_err(struct kaconf_cx *cx, const struct kaconf_node *n,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kaconf_logf(cx->lg, true, n ? n->file->path : NULL, n ? n->line : 0, "%s", msg);
+}
+
+void kaconf_unsup(struct kaconf_cx *cx, const struct kaconf_node *n,
+		  const char *what, const char *why)
+{
+	kaconf_logf(cx->lg, false, n->file->path, n->line,
+		    "%s: not supported by vipd (%s)", what, why);
+	/* The operator reading the output sees the gap where it is. */
+	if (cx->cur)
+		kv_note(cx->cur, "NOT CONVERTED (%s:%u): %s: %s", n->file->show, n->line,
+			what, why);
+}
+
+/* ---- arguments ------------------------------------------------------------- */
+
+const char *kaconf_arg(struct kaconf_cx *cx, const struct kaconf_node *n,
+		       unsigned i, const char *what)
+{
+	if (i < n->n_args)
+		return n->args[i];
+	kaconf_err(cx, n, "%s: missing %s", n->kw, what);
+	return NULL;
+}
+
+void kaconf_extra(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned max)
+{
+	if (n->n_args > max)
+		kaconf_warn(cx, n, "%s: '%s'%s ignored (keepalived reads %u word%s here)",
+			    n->kw, n->args[max], n->n_args > max + 1 ? " and what follows" : "",
+			    max, max == 1 ? "" : "s");
+}
+
+bool kaconf_uint(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned i,
+		 double min, double max, unsigned long *out)
+{
+	const char *s = kaconf_arg(cx, n, i, "number");
+	unsigned long v = 0;
+	const char *p;
+
+	if (!s)
+		return false;
+	/* Digits only: strtoul would take signs, spaces and overflow quietly. */
+	for (p = s; *p && isdigit((unsigned char)*p) && v <= 0xffffffffUL; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p) {
+		kaconf_err(cx, n, "%s: '%s' is not a whole number", n->kw, s);
+		return false;
+	}
+	if ((double)v < min || (double)v > max) {
+		kaconf_err(cx, n, "%s: %s out of range %.0f..%.0f", n->kw, s, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool kaconf_secs(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned i,
+		 double min, double max, double *out)
+{
+	const char *s = kaconf_arg(cx, n, i, "number of seconds");
+	double v = 0, scale = 1;
+	bool dot = false, digit = false;
+
+	if (!s)
+		return false;
+	/* keepalived reads decimals to the microsecond: up to 6 places. */
+	for (const char *p = s; *p; p++) {
+		if (*p == '.' && !dot) {
+			dot = true;
+		} else if (isdigit((unsigned char)*p) && (!dot || scale > 1e-6) &&
+			   v < 1e9) {
+			digit = true;
+			if (dot)
+				v += (scale /= 10) * (*p - '0');
+			else
+				v = v * 10 + (*p - '0');
+		} else {
+			digit = false;
+			break;
+		}
+	}
+	if (!digit) {
+		kaconf_err(cx, n, "%s: '%s' is not a number of seconds", n->kw, s);
+		return false;
+	}
+	v = (double)(long long)(v * 1e6 + 0.5) / 1e6;
+	if (v < min || v > max) {
+		kaconf_err(cx, n, "%s: %s out of range %g..%g", n->kw, s, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int kaconf_parse_ip(const char *s, uint32_t *out)
+{
+	struct in6_addr a6;
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) == 1) {
+		*out = a.s_addr;
+		return 1;
+	}
+	return inet_pton(AF_INET6, s, &a6) == 1 ? 0 : -1;
+}
+
+const char *kaconf_ip_str(uint32_t a, char buf[16])
+{
+	struct in_addr in = { .s_addr = a };
+
+	return inet_ntop(AF_INET, &in, buf, 16) ? buf : "?";
+}
+
+int kaconf_ip(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned i,
+	      uint32_t *out)
+{
+	const char *s = kaconf_arg(cx, n, i, "IP address");
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = kaconf_parse_ip(s, out);
+	if (rc < 0)
+		kaconf_err(cx, n, "%s: '%s' is not an IP address", n->kw, s);
+	return rc;
+}
+
+int kaconf_bool(const char *s)
+{
+	static const char *const yes[] = { "true", "on", "yes" };
+	static const char *const no[] = { "false", "off", "no" };
+
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* ---- the walker ------------------------------------------------------------ */
+
+const struct kaconf_map *kaconf_row(const struct kaconf_map *tab, size_t n_tab,
+				    const char *kw)
+{
+	for (size_t i = 0; i < n_tab; i++)
+		if (strcmp(tab[i].kw, kw) == 0)
+			return &tab[i];
+	return NULL;
+}
+
+static void set_dup(struct kaconf_cx *cx, struct kaconf_val *g, const char *key,
+		    char *text, const struct kaconf_node *n)
+{
+	const struct kaconf_node *was = kv_set(g, key, text, n);
+
+	if (was)
+		kaconf_warn(cx, n, "%s: overrides line %u (%s:%u); keepalived keeps the last one",
+			    n->kw, was->line, was->file->show, was->line);
+}
+
+static void apply_script(struct kaconf_cx *cx, const struct kaconf_node *n,
+			 const struct kaconf_map *m, struct kaconf_val *g)
+{
+	const char *s = kaconf_arg(cx, n, 0, "script");
+
+	if (!s)
+		return;
+	if (strlen(s) > 255) {
+		kaconf_err(cx, n, "%s: the script is longer than 255 characters", n->kw);
+		return;
+	}
+	/* keepalived: `notify_master "/path/script arg" [user [group]]`. */
+	if (n->n_args > 1) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "the script user '%.64s': vipd runs scripts as the user it runs as",
+			 n->args[1]);
+		kaconf_unsup(cx, n, n->kw, why);
+	}
+	set_dup(cx, g, m->key, kv_quote(s), n);
+}
+
+void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
+		  const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	unsigned long u;
+	uint32_t a;
+	double d;
+	char ip[16];
+	const char *s;
+	int b;
+
+	if (m->act == KA_UNSUP) {
+		kaconf_unsup(cx, n, n->kw, m->why);
+		return;
+	}
+	if (m->block != n->block) {
+		kaconf_err(cx, n, "%s: %s", n->kw,
+			   m->block ? "needs a { } block" : "takes no { } block");
+		return;
+	}
+	switch (m->act) {
+	case KA_STR:
+		s = kaconf_arg(cx, n, 0, "value");
+		if (!s)
+			return;
+		if (strlen(s) > (size_t)m->max) {
+			kaconf_err(cx, n, "%s: '%s' is longer than %.0f characters", n->kw, s,
+				   m->max);
+			return;
+		}
+		kaconf_extra(cx, n, 1);
+		set_dup(cx, g, m->key, kv_quote(s), n);
+		break;
+	case KA_SCRIPT:
+		apply_script(cx, n, m, g);
+		break;
+	case KA_UINT:
+		if (kaconf_uint(cx, n, 0, m->min, m->max, &u)) {
+			kaconf_extra(cx, n, 1);
+			set_dup(cx, g, m->key, kaconf_fmt("%lu", u), n);
+		}
+		break;
+	case KA_SECS:
+		if (kaconf_secs(cx, n, 0, m->min, m->max, &d)) {
+			kaconf_extra(cx, n, 1);
+			set_dup(cx, g, m->key, kv_num(d), n);
+		}
+		break;
+	case KA_ADDR:
+		b = kaconf_ip(cx, n, 0, &a);
+		if (b == 0)
+			kaconf_unsup(cx, n, n->kw, "IPv6 is not supported yet");
+		if (b == 1) {
+			kaconf_extra(cx, n, 1);
+			set_dup(cx, g, m->key, kv_quote(kaconf_ip_str(a, ip)), n);
+		}
+		break;
+	case KA_FLAG:
+		b = n->n_args ? kaconf_bool(n->args[0]) : 1;
+		if (b < 0) {
+			kaconf_err(cx, n, "%s: '%s' is not true or false", n->kw, n->args[0]);
+			return;
+		}
+		kaconf_extra(cx, n, 1);
+		set_dup(cx, g, m->key, kaconf_strdup(b ? "true" : "false"), n);
+		break;
+	case KA_FN:
+		m->fn(cx, n, m, g, obj);
+		break;
+	case KA_UNSUP:
+		break;
+	}
+}
+
+void kaconf_walk(struct kaconf_cx *cx, const struct kaconf_node *blk,
+		 const struct kaconf_map *tab, size_t n_tab, unsigned only,
+		 struct kaconf_val *g, void *obj)
+{
+	for (const struct kaconf_node *n = blk->child; n; n = n->next) {
+		const struct kaconf_map *m = kaconf_row(tab, n_tab, n->kw);
+
+		if (!m)
+			kaconf_unsup(cx, n, n->kw, "a keyword the importer does not know here");
+		else if (m->only && !(m->only & only))
+			kaconf_unsup(cx, n, n->kw, "not a keyword of this check");
+		else
+			kaconf_apply(cx, n, m, g, obj);
+	}
+}
+
+/* ---- ports ----------------------------------------------------------------- */
+
+static const char *const kaconf_port_order[] = {
+	"name", "device", "address", "kernel_name", NULL,
+};
+
+struct kaconf_port *kaconf_port_find(struct kaconf_cx *cx, const char *ifname)
+{
+	for (unsigned i = 0; i < cx->n_ports; i++)
+		if (strcmp(cx->port[i].ifname, ifname) == 0)
+			return &cx->port[i];
+	return NULL;
+}
+
+static bool ifname_ok(const char *s)
+{
+	/* What Linux takes: 1..15 bytes, no '/', ':' is an alias, no blanks. */
+	if (!*s || strlen(s) > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/*
+ * One vipd port per keepalived interface. Its name is the interface's,
+ * made safe for vipd (letters, digits, '-', '_', '.'); its device reads the
+ * kernel interface through net_af_packet, which works anywhere and which the
+ * operator replaces by the NIC's PCI address for DPDK proper.
+ */
+struct kaconf_port *kaconf_port_get(struct kaconf_cx *cx, const struct kaconf_node *n,
+				    const char *ifname)
+{
+	struct kaconf_port *p = kaconf_port_find(cx, ifname);
+	const char *kw = n ? n->kw : "--address"; /* n NULL: not from the file */
+	char *dev;
+
+	if (p)
+		return p;
+	if (!ifname_ok(ifname)) {
+		kaconf_err(cx, n, "%s: '%s' is not a Linux interface name", kw, ifname);
+		return NULL;
+	}
+	if (cx->n_ports == KACONF_MAX_PORTS) {
+		kaconf_err(cx, n, "%s: more than %d interfaces", kw, KACONF_MAX_PORTS);
+		return NULL;
+	}
+	p = &cx->port[cx->n_ports];
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	for (unsigned i = 0; ifname[i]; i++)
+		p->name[i] = isalnum((unsigned char)ifname[i]) || strchr("-_.", ifname[i])
+				     ? ifname[i] : '_';
+	for (unsigned i = 0; i < cx->n_ports; i++) {
+		if (strcmp(cx->port[i].name, p->name) == 0) {
+			/* eth0:1 and eth0_1 both became eth0_1 */
+			snprintf(p->name + strlen(p->name), 8, "_%u", cx->n_ports);
+			break;
+		}
+	}
+	if (strcmp(p->name, ifname) != 0)
+		kaconf_warn(cx, n, "%s: interface '%s' becomes port '%s' (vipd port names take letters, digits, '-', '_' and '.')",
+			    kw, ifname, p->name);
+	p->where = n;
+	p->g = kv_group(NULL, kaconf_port_order, n);
+	kv_set(p->g, "name", kv_quote(p->name), n);
+	dev = kaconf_fmt("net_af_packet%u,iface=%s", cx->n_ports, ifname);
+	kv_set(p->g, "device", kv_quote(dev), n);
+	free(dev);
+	kv_note(kv_find(p->g, "device"),
+		"CHECK: keepalived's interface %s, read through net_af_packet (DPDK on the kernel's interface).",
+		ifname);
+	kv_note(kv_find(p->g, "device"),
+		"For a NIC that vipd should drive itself, write its PCI address (0000:03:00.0).");
+	if (strlen(p->name) > 10) {
+		/* The TAP mirror's default name, vipd-NAME, would pass IFNAMSIZ. */
+		kv_set(p->g, "kernel_name", kaconf_fmt("\"vipd-p%u\"", cx->n_ports), n);
+	}
+	kv_add(cx->ports, p->g);
+	cx->n_ports++;
+	return p;
+}
+
+/* The longest prefix written on a VIP of this interface that holds addr. */
+static unsigned port_prefix(const struct kaconf_port *p, uint32_t addr)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 0; i < p->n_nets; i++) {
+		unsigned len = p->nets[i].len;
+		uint32_t mask = len ? htonl(0xffffffffu << (32 - len)) : 0;
+
+		if (((p->nets[i].addr ^ addr) & mask) == 0 && len > best)
+			best = len;
+	}
+	return best;
+}
+
+static const char *opt_addr(const struct kaconf_opts *o, const char *ifname)
+{
+	for (unsigned i = 0; o && i < o->n_addrs; i++)
+		if (strcmp(o->addrs[i].ifname, ifname) == 0)
+			return o->addrs[i].addr;
+	return NULL;
+}
+
+/* The director's own address on each port, which keepalived never names. */
+static void ports_finish(struct kaconf_cx *cx)
+{
+	const struct kaconf_opts *o = cx->opts;
+	char ip[16];
+
+	for (unsigned i = 0; o && i < o->n_addrs; i++) {
+		if (kaconf_port_find(cx, o->addrs[i].ifname))
+			continue;
+		if (cx->n_ports == 0) {
+			/* No VRRP at all: the option names the one port. */
+			kaconf_port_get(cx, NULL, o->addrs[i].ifname);
+			continue;
+		}
+		kaconf_logf(cx->lg, false, NULL, 0,
+			    "--address %s: no vrrp_instance uses interface %s; ignored",
+			    o->addrs[i].ifname, o->addrs[i].ifname);
+	}
+	if (cx->n_ports == 0) {
+		const struct kaconf_node *top = cx->tree->root.child;
+
+		kaconf_logf(cx->lg, false, cx->tree->files[0]->path, top ? top->line : 0,
+			    "no vrrp_instance names an interface: wrote port 'lan0' (interface lan0, placeholder address 192.0.2.1/24); set them, or use --address IFNAME=A.B.C.D/LEN");
+		kaconf_port_get(cx, NULL, "lan0");
+	}
+	for (unsigned i = 0; i < cx->n_ports; i++) {
+		struct kaconf_port *p = &cx->port[i];
+		const char *given = opt_addr(o, p->ifname);
+		const struct kaconf_node *at = p->src_node ? p->src_node : p->where;
+		struct kaconf_val *v;
+		unsigned len;
+
+		if (given) {
+			v = kv_new(KV_SCALAR, "address", at);
+			v->text = kv_quote(given);
+			kv_note(v, "The director's address on %s, from --address.", p->ifname);
+		} else if (p->src_node) {
+			len = port_prefix(p, p->src);
+			v = kv_new(KV_SCALAR, "address", at);
+			v->text = kaconf_fmt("\"%s/%u\"", kaconf_ip_str(p->src, ip), len ? len : 24);
+			if (len) {
+				kv_note(v, "The director's address on %s: unicast_src_ip (%s:%u), with the prefix of a virtual_ipaddress.",
+					p->ifname, at->file->show, at->line);
+			} else {
+				kaconf_warn(cx, at, "%s: port %s gets %s/24: keepalived.conf gives no prefix length, /24 is assumed (check it, or use --address %s=A.B.C.D/LEN)",
+					    at->kw, p->name, ip, p->ifname);
+				kv_note(v, "CHECK: the director's address on %s is unicast_src_ip (%s:%u); the /24 is assumed.",
+					p->ifname, at->file->show, at->line);
+			}
+		} else {
+			v = kv_new(KV_SCALAR, "address", at);
+			v->text = kaconf_fmt("\"192.0.2.%u/24\"", i + 1);
+			if (at)
+				kaconf_warn(cx, at, "%s: keepalived.conf does not give the director's own address on %s: wrote the placeholder 192.0.2.%u/24; set it, give unicast_src_ip, or use --address %s=A.B.C.D/LEN",
+					    at->kw, p->ifname, i + 1, p->ifname);
+			kv_note(v, "CHECK: PLACEHOLDER (TEST-NET-1): write the director's own address on %s and its prefix length.",
+				p->ifname);
+		}
+		kv_add(p->g, v);
+	}
+}
+
+/* ---- global_defs ----------------------------------------------------------- */
+
+static const char *const kaconf_global_order[] = {
+	"router_id", "notification_email", "notification_email_from", "smtp_server",
+	"smtp_port", "smtp_connect_timeout", "tcp_timeout", "tcpfin_timeout",
+	"udp_timeout", NULL,
+};
+
+static void g_emails(struct kaconf_cx *cx, const struct kaconf_node *n,
+		     const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	struct kaconf_val *arr = kv_new(KV_ARRAY, m->key, n);
+	unsigned count = 0;
+
+	(void)obj;
+	/* Every word in the block is an address, one per line or not. */
+	for (const struct kaconf_node *e = n->child; e; e = e->next) {
+		for (unsigned i = 0; i <= e->n_args; i++) {
+			const char *a = i ? e->args[i - 1] : e->kw;
+			struct kaconf_val *v;
+
+			if (!strchr(a, '@') || strlen(a) > 255) {
+				kaconf_unsup(cx, e, "notification_email", "not an email address");
+				continue;
+			}
+			if (count == 16) {
+				kaconf_unsup(cx, e, a, "vipd mails at most 16 addresses");
+				continue;
+			}
+			v = kv_new(KV_SCALAR, NULL, e);
+			v->text = kv_quote(a);
+			kv_add(arr, v);
+			count++;
+		}
+	}
+	if (count)
+		kv_add(g, arr);
+	else
+		kv_free(arr);
+}
+
+static void g_smtp(struct kaconf_cx *cx, const struct kaconf_node *n,
+		   const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	unsigned long port;
+	uint32_t a;
+	char ip[16];
+	int rc;
+
+	(void)m;
+	(void)obj;
+	if (!kaconf_arg(cx, n, 0, "SMTP server"))
+		return;
+	rc = kaconf_parse_ip(n->args[0], &a);
+	if (rc != 1) {
+		kaconf_unsup(cx, n, n->kw, rc == 0 ? "IPv6 is not supported yet"
+				: "vipd takes an IPv4 address: resolve the name and write the address");
+		return;
+	}
+	kv_set(g, "smtp_server", kv_quote(kaconf_ip_str(a, ip)), n);
+	if (n->n_args > 1 && kaconf_uint(cx, n, 1, 1, 65535, &port))
+		kv_set(g, "smtp_port", kaconf_fmt("%lu", port), n);
+	kaconf_extra(cx, n, 2);
+}
+
+/* vrrp_version and vrrp_garp_master_*: defaults for every instance. */
+static void g_vrrp_default(struct kaconf_cx *cx, const struct kaconf_node *n,
+			   const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	unsigned long u;
+	double d;
+
+	(void)g;
+	(void)obj;
+	if (strcmp(m->kw, "vrrp_version") == 0) {
+		if (kaconf_uint(cx, n, 0, 2, 3, &u))
+			cx->vrrp_version = n;
+	} else if (strcmp(m->kw, "vrrp_garp_master_repeat") == 0) {
+		if (kaconf_uint(cx, n, 0, 1, 255, &u))
+			cx->garp_repeat = n;
+	} else if (strcmp(m->kw, "vrrp_garp_master_delay") == 0) {
+		if (kaconf_secs(cx, n, 0, 0, 3600, &d))
+			cx->garp_delay = n;
+	} else if (kaconf_secs(cx, n, 0, 0, 86400, &d)) {
+		cx->garp_refresh = n;
+	}
+	kaconf_extra(cx, n, 1);
+}
+
+/* lvs_timeouts tcp N tcpfin N udp N: ipvsadm --set, vipd's global timeouts. */
+static void g_lvs_timeouts(struct kaconf_cx *cx, const struct kaconf_node *n,
+			   const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	static const char *const words[] = { "tcp", "tcpfin", "udp" };
+	static const char *const keys[] = { "tcp_timeout", "tcpfin_timeout", "udp_timeout" };
+	unsigned long v;
+
+	(void)m;
+	(void)obj;
+	for (unsigned i = 0; i < n->n_args; i += 2) {
+		unsigned k = 0;
+
+		while (k < 3 && strcmp(n->args[i], words[k]) != 0)
+			k++;
+		if (k == 3) {
+			kaconf_unsup(cx, n, n->args[i], "vipd has tcp, tcpfin and udp timeouts");
+			continue;
+		}
+		if (kaconf_uint(cx, n, i + 1, 1, 604800, &v))
+			kv_set(g, keys[k], kaconf_fmt("%lu", v), n);
+	}
+}
+
+#define KA_NOEQ "no equivalent in vipd"
+
+static const struct kaconf_map kaconf_global_tab[] = {
+	{ .kw = "router_id", .act = KA_STR, .key = "router_id", .max = 63 },
+	{ .kw = "lvs_id", .act = KA_STR, .key = "router_id", .max = 63 },
+	{ .kw = "notification_email", .act = KA_FN, .key = "notification_email",
+	  .fn = g_emails, .block = true },
+	{ .kw = "notification_email_from", .act = KA_STR,
+	  .key = "notification_email_from", .max = 255 },
+	{ .kw = "smtp_server", .act = KA_FN, .fn = g_smtp },
+	{ .kw = "smtp_connect_timeout", .act = KA_SECS, .key = "smtp_connect_timeout",
+	  .min = 0.01, .max = 3600 },
+	{ .kw = "vrrp_version", .act = KA_FN, .fn = g_vrrp_default },
+	{ .kw = "vrrp_garp_master_delay", .act = KA_FN, .fn = g_vrrp_default },
+	{ .kw = "vrrp_garp_master_repeat", .act = KA_FN, .fn = g_vrrp_default },
+	{ .kw = "vrrp_garp_master_refresh", .act = KA_FN, .fn = g_vrrp_default },
+	{ .kw = "lvs_timeouts", .act = KA_FN, .fn = g_lvs_timeouts },
+	KA_ROW_UNSUP("lvs_sync_daemon", "no connection synchronisation between directors: a failover drops established sessions"),
+	KA_ROW_UNSUP("smtp_helo_name", KA_NOEQ),
+	KA_ROW_UNSUP("smtp_alert", "vipd sends email for the VRRP instances that set smtp_alert"),
+	KA_ROW_UNSUP("enable_script_security", "vipd runs scripts as the user it runs as"),
+	KA_ROW_UNSUP("script_user", "vipd runs scripts as the user it runs as"),
+	KA_ROW_UNSUP("vrrp_strict", KA_NOEQ),
+	KA_ROW_UNSUP("vrrp_skip_check_adv_addr", KA_NOEQ),
+	KA_ROW_UNSUP("vrrp_garp_interval", KA_NOEQ),
+	KA_ROW_UNSUP("vrrp_gna_interval", KA_NOEQ),
+	KA_ROW_UNSUP("vrrp_mcast_group4", "vipd sends adverts to 224.0.0.18 or to unicast_peer"),
+	KA_ROW_UNSUP("vrrp_iptables", "vipd adds no firewall rules"),
+	KA_ROW_UNSUP("dynamic_interfaces", "vipd's ports are fixed at start"),
+	KA_ROW_UNSUP("enable_traps", "no SNMP in vipd; it exports Prometheus metrics"),
+	KA_ROW_UNSUP("checker_log_all_failures", KA_NOEQ),
+};
+
+void kaconf_global(struct kaconf_cx *cx, const struct kaconf_node *n)
+{
+	struct kaconf_val *saved = cx->cur;
+
+	if (!n->block) {
+		kaconf_err(cx, n, "%s: needs a { } block", n->kw);
+		return;
+	}
+	cx->cur = cx->global;
+	kaconf_walk(cx, n, kaconf_global_tab,
+		    sizeof(kaconf_global_tab) / sizeof(kaconf_global_tab[0]), 0,
+		    cx->global, NULL);
+	cx->cur = saved;
+}
+
+/* ---- the top level --------------------------------------------------------- */
+
+static void top_vrrp(struct kaconf_cx *cx, const struct kaconf_node *n,
+		     const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	(void)m;
+	(void)g;
+	(void)obj;
+	kaconf_vrrp(cx, n);
+}
+
+static void top_vs(struct kaconf_cx *cx, const struct kaconf_node *n,
+		   const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	(void)m;
+	(void)g;
+	(void)obj;
+	kaconf_vs(cx, n);
+}
+
+#define KA_STATIC "vipd configures no kernel addresses, routes or rules: keep them in the host's network setup"
+
+static const struct kaconf_map kaconf_top_tab[] = {
+	{ .kw = "vrrp_instance", .act = KA_FN, .fn = top_vrrp, .block = true },
+	{ .kw = "virtual_server", .act = KA_FN, .fn = top_vs, .block = true },
+	KA_ROW_UNSUPB("vrrp_script", "no tracking scripts in vipd yet: the instances that track it run without it"),
+	KA_ROW_UNSUPB("vrrp_sync_group", "vipd's VRRP instances fail over one by one: no sync groups yet"),
+	KA_ROW_UNSUPB("virtual_server_group", "no virtual server groups in vipd: write one virtual_server per address and port"),
+	KA_ROW_UNSUPB("static_ipaddress", KA_STATIC),
+	KA_ROW_UNSUPB("static_routes", KA_STATIC),
+	KA_ROW_UNSUPB("static_rules", KA_STATIC),
+	KA_ROW_UNSUPB("vrrp_track_file", "no track files in vipd"),
+	KA_ROW_UNSUPB("track_file", "no track files in vipd"),
+	KA_ROW_UNSUPB("vrrp_track_process", "no process tracking in vipd"),
+	KA_ROW_UNSUPB("track_process", "no process tracking in vipd"),
+	KA_ROW_UNSUPB("bfd_instance", "no BFD in vipd"),
+	KA_ROW_UNSUPB("linkbeat_interfaces", "vipd watches its own ports' links"),
+	KA_ROW_UNSUPB("garp_group", KA_NOEQ),
+	KA_ROW_UNSUPB("SSL", "vipd's SSL_GET presents no client certificate"),
+	KA_ROW_UNSUPB("local_address_group", "a DPVS/keepalived fork keyword: no FULLNAT in vipd"),
+};
+
+static const char *const kaconf_top_order[] = {
+	"global", "dpdk", "ports", "vrrp_instances", "virtual_servers", NULL,
+};
+
+int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
+		   struct kaconf_log *lg, char **text,
+		   const struct kaconf_node ***origin, unsigned *n_lines)
+{
+	struct kaconf_cx cx = { .lg = lg, .opts = o, .tree = t };
+	unsigned errs = lg->n_err;
+	struct kaconf_val *dpdk;
+	char *header;
+
+	*text = NULL;
+	cx.root = kv_group(NULL, kaconf_top_order, NULL);
+	cx.global = kv_group("global", kaconf_global_order, NULL);
+	cx.ports = kv_new(KV_LIST, "ports", NULL);
+	cx.vrrps = kv_new(KV_LIST, "vrrp_instances", NULL);
+	cx.vss = kv_new(KV_LIST, "virtual_servers", NULL);
+	cx.cur = cx.root;
+	/* global_defs first: its VRRP defaults apply whatever the order. */
+	for (const struct kaconf_node *n = t->root.child; n; n = n->next)
+		if (strcmp(n->kw, "global_defs") == 0)
+			kaconf_global(&cx, n);
+	/* Ports in the order their interfaces first appear, known before any
+	 * track_interface refers to them. */
+	for (const struct kaconf_node *n = t->root.child; n; n = n->next) {
+		if (strcmp(n->kw, "vrrp_instance") != 0)
+			continue;
+		for (const struct kaconf_node *c = n->child; c; c = c->next)
+			if (strcmp(c->kw, "interface") == 0 && c->n_args && !c->block)
+				kaconf_port_get(&cx, c, c->args[0]);
+	}
+	for (const struct kaconf_node *n = t->root.child; n; n = n->next) {
+		const struct kaconf_map *m = kaconf_row(kaconf_top_tab,
+			sizeof(kaconf_top_tab) / sizeof(kaconf_top_tab[0]), n->kw);
+
+		if (strcmp(n->kw, "global_defs") == 0)
+			continue;
+		if (m)
+			kaconf_apply(&cx, n, m, cx.root, NULL);
+		else
+			kaconf_unsup(&cx, n, n->kw, "not a top-level block the importer knows");
+	}
+	ports_finish(&cx);
+	if (cx.global->first)
+		kv_add(cx.root, cx.global);
+	else
+		kv_free(cx.global);
+	dpdk = kv_group("dpdk", NULL, NULL);
+	kv_set(dpdk, "workers", kaconf_strdup("1"), NULL);
+	kv_note(dpdk, "CHECK: DPDK settings have no keepalived equivalent; see docs/configuration.md.");
+	kv_add(cx.root, dpdk);
+	kv_add(cx.root, cx.ports);
+	if (cx.vrrps->first)
+		kv_add(cx.root, cx.vrrps);
+	else
+		kv_free(cx.vrrps);
+	if (cx.vss->first)
+		kv_add(cx.root, cx.vss);
+	else
+		kv_free(cx.vss);
+	if (lg->n_err == errs) {
+		header = kaconf_fmt(
+			"vipd configuration converted from %s by `vipctl import-keepalived`.\n"
+			"Keys and defaults: docs/configuration.md. Read every CHECK note before\n"
+			"using it. NOT CONVERTED notes stand where keepalived options without a\n"
+			"vipd equivalent were dropped; the import reported them as well.",
+			t->n_files ? t->files[0]->show : "keepalived.conf");
+		*text = kv_print(cx.root, header, origin, n_lines);
+		free(header);
+	}
+	kv_free(cx.root);
+	return *text ? 0 : -1;
+}
