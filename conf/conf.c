@@ -174,6 +174,7 @@ static const struct conf_key conf_global_keys[] = {
 	{ K_UINT("smtp_port", smtp_port, 1, 65535) },
 	{ K_SECS("smtp_connect_timeout", smtp_connect_timeout, 0.01, 3600) },
 	{ K_BOOL("sloppy_tcp", sloppy_tcp) },
+	{ K_STR("metrics_listen", metrics_listen) },
 	{ K_BOOL("expire_nodest_conn", expire_nodest_conn) },
 	{ K_UINT("tcp_timeout", tcp_timeout, 1, 604800) },
 	{ K_UINT("tcpfin_timeout", tcpfin_timeout, 1, 604800) },

@@ -26,6 +26,7 @@
 #include "ctrl/ctl.h"
 #include "ctrl/kpath.h"
 #include "ctrl/log.h"
+#include "ctrl/metrics.h"
 #include "ctrl/model.h"
 #include "ctrl/script.h"
 #include "ctrl/telemetry.h"
@@ -106,6 +107,7 @@ static const struct ctl_module modules[] = {
 	{ "hc", hc_module_start, hc_module_stop, hc_module_reload }, /* uses script, alert */
 	{ "vrrp", vrrp_module_start, vrrp_module_stop, vrrp_module_reload }, /* last */
 	{ "ctl", ctl_module_start, ctl_module_stop, NULL },
+	{ "metrics", metrics_module_start, metrics_module_stop, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -339,6 +341,8 @@ int main(int argc, char **argv)
 
 	char **eal_argv;
 	int eal_argc = port_eal_args(c, argv[0], argc - optind, argv + optind, &eal_argv);
+	for (int i = 1; i < eal_argc; i++)
+		VLOG_DEBUG("EAL argument: %s", eal_argv[i]);
 	if (eal_argc < 0 || rte_eal_init(eal_argc, eal_argv) < 0) {
 		VLOG_ERR("EAL initialisation failed: %s", rte_strerror(rte_errno));
 		conf_free(c);
