@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_rcu_qsbr.h>
 
 #include "conf/conf.h"
@@ -348,6 +349,13 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return 1;
 	}
+	/*
+	 * dpdk-dumpcap attaches as a secondary process and asks for copies of
+	 * our ports' packets: that needs shared hugepage memory (not --in-memory,
+	 * not --no-huge), so a failure here only costs the capture.
+	 */
+	if (rte_pdump_init() != 0)
+		VLOG_WARN("packet capture (pdump) not available: %s", rte_strerror(rte_errno));
 	base = event_base_new();
 	struct rte_mempool *mp = NULL;
 	uint32_t idle = c->dpdk.idle_sleep_max_us;
@@ -369,6 +377,7 @@ int main(int argc, char **argv)
 	else
 		conf_free(c);
 	event_base_free(base);
+	rte_pdump_uninit();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }
