@@ -268,16 +268,6 @@ static int cmd_realservers(const char *cmd, const char *params, struct rte_tel_d
 	return 0;
 }
 
-static const char *state_name(const struct sess *s)
-{
-	static const char *const names[TCPS_MAX] = {
-		[TCPS_NONE] = "NONE", [TCPS_SYN_RECV] = "SYN_RECV",
-		[TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_FIN_WAIT] = "FIN_WAIT",
-		[TCPS_CLOSE] = "CLOSE", [TCPS_UDP] = "UDP",
-	};
-	return s->state < TCPS_MAX ? names[s->state] : "?";
-}
-
 static void ep(char *buf, size_t len, uint32_t a, uint16_t p)
 {
 	char s[INET_ADDRSTRLEN];
@@ -316,7 +306,7 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 			rte_tel_data_add_dict_u64(e, "expire",
 						  (int32_t)(s.expire - now) > 0
 							  ? (s.expire - now) / VIPD_TICK_HZ : 0);
-			rte_tel_data_add_dict_string(e, "state", state_name(&s));
+			rte_tel_data_add_dict_string(e, "state", tcpstate_name(s.state));
 			rte_tel_data_add_dict_string(e, "source", src);
 			rte_tel_data_add_dict_string(e, "virtual", vip);
 			rte_tel_data_add_dict_string(e, "destination", dst);

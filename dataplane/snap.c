@@ -181,8 +181,6 @@ struct snap *snap_build(const struct snap_src *src)
 	const struct conf_global *g = &c->global;
 	s->t_tcp = clock_secs_to_ticks(g->tcp_timeout);
 	s->t_tcpfin = clock_secs_to_ticks(g->tcpfin_timeout);
-	s->t_tcpsyn = clock_secs_to_ticks(60);
-	s->t_tcpclose = clock_secs_to_ticks(10);
 	s->t_udp = clock_secs_to_ticks(g->udp_timeout);
 	s->sloppy_tcp = g->sloppy_tcp;
 	s->expire_nodest = g->expire_nodest_conn;

@@ -71,7 +71,7 @@ struct snap {
 	 */
 	uint32_t owner_mask;
 	/* Timeouts in ticks (dataplane/clock.h). */
-	uint32_t t_tcp, t_tcpfin, t_tcpsyn, t_tcpclose, t_udp;
+	uint32_t t_tcp, t_tcpfin, t_udp; /* the configurable ones (ipvsadm --set) */
 	bool sloppy_tcp, expire_nodest;
 };
 

@@ -143,14 +143,12 @@ static uint32_t state_timeout(const struct snap *sn, uint8_t state)
 	switch (state) {
 	case TCPS_ESTABLISHED:
 		return sn->t_tcp;
-	case TCPS_SYN_RECV:
-		return sn->t_tcpsyn;
 	case TCPS_FIN_WAIT:
 		return sn->t_tcpfin;
 	case TCPS_UDP:
 		return sn->t_udp;
 	default:
-		return sn->t_tcpclose;
+		return tcpstate_fixed_secs(state) * VIPD_TICK_HZ;
 	}
 }
 
@@ -307,7 +305,7 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 
 	/* A new SYN on a closing session starts a new connection (port reuse). */
 	if (s && tcp && (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
-	    (s->state == TCPS_CLOSE || s->state == TCPS_FIN_WAIT)) {
+	    tcpstate_closing(s->state)) {
 		sess_kill(w, s);
 		s = NULL;
 	}
@@ -328,7 +326,8 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 		return;
 	}
 	if (tcp)
-		set_state(w, s, tcpstate_next(s->state, pi->tcp_flags));
+		set_state(w, s, tcpstate_next(r->fwd == CONF_FWD_NAT ? TCPDIR_INPUT : TCPDIR_INPUT_ONLY,
+					      s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, state_timeout(sn, s->state));
 
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
@@ -409,9 +408,8 @@ static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 		drop(w, pidx, m, VIPD_DROP_IP_TTL);
 		return;
 	}
-	/* Replies only close a connection; opening is the client's side. */
-	if (s->key.proto == IPPROTO_TCP && (pi->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)))
-		set_state(w, s, tcpstate_next(s->state, pi->tcp_flags & (TCP_FL_RST | TCP_FL_FIN)));
+	if (s->key.proto == IPPROTO_TCP)
+		set_state(w, s, tcpstate_next(TCPDIR_OUTPUT, s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, state_timeout(w->snap, s->state));
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
 	struct stats_ctr *vc = &w->st->svc[s->svc];
