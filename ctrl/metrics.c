@@ -30,23 +30,6 @@ static double cps[SVC_MAX];
 static uint64_t last_loops[VIPD_MAX_WORKERS], last_busy[VIPD_MAX_WORKERS];
 static double busy_ratio[VIPD_MAX_WORKERS];
 
-static struct stats_ctr sum(bool rs, uint32_t idx)
-{
-	struct stats_ctr t;
-	memset(&t, 0, sizeof(t));
-	for (unsigned i = 0; i < stats_n_lc; i++) {
-		const struct stats_ctr *c = rs ? &stats_lc[i]->rs[idx] : &stats_lc[i]->svc[idx];
-		t.pkts += c->pkts;
-		t.bytes += c->bytes;
-		t.out_pkts += c->out_pkts;
-		t.out_bytes += c->out_bytes;
-		t.conns += c->conns;
-		t.drops += c->drops;
-		t.active += c->active;
-		t.inactive += c->inactive;
-	}
-	return t;
-}
 
 static void on_tick(evutil_socket_t fd, short ev, void *arg)
 {
@@ -56,7 +39,7 @@ static void on_tick(evutil_socket_t fd, short ev, void *arg)
 	const struct snap *s = dp_snap;
 	for (uint32_t i = 0; s && i < s->n_svc; i++) {
 		uint16_t slot = s->svc[i].slot;
-		uint64_t c = sum(false, slot).conns;
+		uint64_t c = stats_sum_ctr(false, slot).conns;
 		cps[slot] = c >= last_conns[slot] ? (double)(c - last_conns[slot]) : 0;
 		last_conns[slot] = c;
 	}
@@ -116,12 +99,12 @@ static void write_services(struct evbuffer *b, const struct snap *s)
 		for (uint32_t i = 0; i < s->n_svc; i++) {
 			char l[64];
 			svc_label(&s->svc[i], l, sizeof(l));
-			struct stats_ctr c = sum(false, s->svc[i].slot);
+			struct stats_ctr c = stats_sum_ctr(false, s->svc[i].slot);
 			if (fams[f].get == g_active || fams[f].get == g_inact) {
 				/* Live sessions are counted per real server. */
 				memset(&c, 0, sizeof(c));
 				for (unsigned j = 0; j < s->svc[i].n_rs; j++) {
-					struct stats_ctr r = sum(true, rs_handle_idx(s->svc[i].rs[j].handle));
+					struct stats_ctr r = stats_sum_ctr(true, rs_handle_idx(s->svc[i].rs[j].handle));
 					c.active += r.active;
 					c.inactive += r.inactive;
 				}
@@ -172,7 +155,7 @@ static void write_realservers(struct evbuffer *b, const struct snap *s)
 					evbuffer_add_printf(b, "vipd_realserver_weight{%s} %u\n", rl,
 							    s->svc[i].rs[j].weight);
 				} else {
-					struct stats_ctr c = sum(true, rs_handle_idx(s->svc[i].rs[j].handle));
+					struct stats_ctr c = stats_sum_ctr(true, rs_handle_idx(s->svc[i].rs[j].handle));
 					evbuffer_add_printf(b, "%s{%s} %llu\n", name, rl,
 							    (unsigned long long)fams[f].get(&c));
 				}

@@ -57,23 +57,6 @@ static void svc_label(const struct snap_svc *v, char *buf, size_t len)
 	snprintf(buf, len, "%s:%u/%s", a, ntohs(v->vport), proto_name(v->proto));
 }
 
-static struct stats_ctr sum_ctr(bool rs, uint32_t idx)
-{
-	struct stats_ctr t;
-	memset(&t, 0, sizeof(t));
-	for (unsigned i = 0; i < stats_n_lc; i++) {
-		const struct stats_ctr *c = rs ? &stats_lc[i]->rs[idx] : &stats_lc[i]->svc[idx];
-		t.pkts += c->pkts;
-		t.bytes += c->bytes;
-		t.conns += c->conns;
-		t.drops += c->drops;
-		t.active += c->active;
-		t.inactive += c->inactive;
-		t.out_pkts += c->out_pkts;
-		t.out_bytes += c->out_bytes;
-	}
-	return t;
-}
 
 static void add_ctr(struct rte_tel_data *d, const struct stats_ctr *c)
 {
@@ -199,10 +182,10 @@ static int cmd_services(const char *cmd, const char *params, struct rte_tel_data
 		struct rte_tel_data *e = rte_tel_data_alloc();
 		char label[64];
 		svc_label(v, label, sizeof(label));
-		struct stats_ctr c = sum_ctr(false, v->slot);
+		struct stats_ctr c = stats_sum_ctr(false, v->slot);
 		/* Live sessions are tracked per real server; a service has theirs. */
 		for (unsigned j = 0; j < v->n_rs; j++) {
-			struct stats_ctr r = sum_ctr(true, rs_handle_idx(v->rs[j].handle));
+			struct stats_ctr r = stats_sum_ctr(true, rs_handle_idx(v->rs[j].handle));
 			c.active += r.active;
 			c.inactive += r.inactive;
 		}
@@ -247,7 +230,7 @@ static int cmd_realservers(const char *cmd, const char *params, struct rte_tel_d
 			if (rs_mac_bytes(r, mb))
 				snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", mb[0],
 					 mb[1], mb[2], mb[3], mb[4], mb[5]);
-			struct stats_ctr c = sum_ctr(true, rs_handle_idx(v->rs[j].handle));
+			struct stats_ctr c = stats_sum_ctr(true, rs_handle_idx(v->rs[j].handle));
 			rte_tel_data_start_dict(e);
 			rte_tel_data_add_dict_string(e, "service", label);
 			rte_tel_data_add_dict_string(e, "address", a);

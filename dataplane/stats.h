@@ -10,6 +10,7 @@
 #ifndef VIPD_STATS_H
 #define VIPD_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dataplane/drop.h"
@@ -49,6 +50,24 @@ extern struct stats_lcore *stats_lc[VIPD_MAX_WORKERS + 1];
 extern unsigned stats_n_lc;
 
 int stats_init(unsigned n_workers);
+
+/* A service's (rs = false) or real server's counters summed over lcores. */
+static inline struct stats_ctr stats_sum_ctr(bool rs, uint32_t idx)
+{
+	struct stats_ctr t = { 0 };
+	for (unsigned i = 0; i < stats_n_lc; i++) {
+		const struct stats_ctr *c = rs ? &stats_lc[i]->rs[idx] : &stats_lc[i]->svc[idx];
+		t.pkts += c->pkts;
+		t.bytes += c->bytes;
+		t.out_pkts += c->out_pkts;
+		t.out_bytes += c->out_bytes;
+		t.conns += c->conns;
+		t.drops += c->drops;
+		t.active += c->active;
+		t.inactive += c->inactive;
+	}
+	return t;
+}
 
 static inline uint64_t stats_sum_drop(uint16_t port, unsigned reason)
 {

@@ -394,20 +394,41 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		tx(w, out, m);
 }
 
+/*
+ * The session of a packet going back to a client through the director (NAT
+ * reply or related ICMP error), with its TTL checked; NULL when dropped.
+ */
+static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+				  const struct pkt_info *pi, enum vipd_drop miss,
+				  struct rte_ipv4_hdr **ipp)
+{
+	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
+	if (s == NULL || ip->time_to_live <= 1) {
+		drop(w, pidx, m, s ? VIPD_DROP_IP_TTL : miss);
+		return NULL;
+	}
+	*ipp = ip;
+	return s;
+}
+
+/* Out of the port the client's packets came in on, to the hop they came from. */
+static void send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memcpy(&eth->dst_addr, s->cmac, 6);
+	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
+	tx(w, s->in_port, m);
+}
+
 /* Real server to client (NAT): back to the VIP's address, to the client's hop. */
 static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
 {
-	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
-	if (s == NULL) {
-		drop(w, pidx, m, VIPD_DROP_NAT_NO_SESSION);
+	struct rte_ipv4_hdr *ip;
+	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_NAT_NO_SESSION, &ip);
+	if (s == NULL)
 		return;
-	}
-	struct rte_ipv4_hdr *ip =
-		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
-	if (ip->time_to_live <= 1) {
-		drop(w, pidx, m, VIPD_DROP_IP_TTL);
-		return;
-	}
 	if (s->key.proto == IPPROTO_TCP)
 		set_state(w, s, tcpstate_next(TCPDIR_OUTPUT, s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, state_timeout(w->snap, s->state));
@@ -421,10 +442,7 @@ static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 	xmit_ttl_dec(ip);
 	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
 			 s->key.dport);
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	memcpy(&eth->dst_addr, s->cmac, 6);
-	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
-	tx(w, s->in_port, m);
+	send_to_client(w, m, s);
 }
 
 static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
@@ -453,8 +471,6 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 		struct icmp_quote q;
 		icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 		icmp_nat(ip, &q, true, r->addr, r->port);
-	}
-	if (r->fwd == CONF_FWD_NAT) {
 		if (set_next_hop(w, pidx, m, r, r->out_port))
 			tx(w, r->out_port, m);
 		return;
@@ -466,25 +482,15 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 /* An ICMP error from a NAT real server about a client's flow: to the client. */
 static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
 {
-	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
-	if (s == NULL) {
-		drop(w, pidx, m, VIPD_DROP_ICMP_NO_SESSION);
+	struct rte_ipv4_hdr *ip;
+	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_ICMP_NO_SESSION, &ip);
+	if (s == NULL)
 		return;
-	}
-	struct rte_ipv4_hdr *ip =
-		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
-	if (ip->time_to_live <= 1) {
-		drop(w, pidx, m, VIPD_DROP_IP_TTL);
-		return;
-	}
 	struct icmp_quote q;
 	icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 	xmit_ttl_dec(ip);
 	icmp_nat(ip, &q, false, s->key.daddr, s->key.dport);
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	memcpy(&eth->dst_addr, s->cmac, 6);
-	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
-	tx(w, s->in_port, m);
+	send_to_client(w, m, s);
 }
 
 /* Which worker handles this client: both directions of a flow, and all of a
