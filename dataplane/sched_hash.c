@@ -7,6 +7,7 @@
  * by the control core per snapshot; workers only index them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,21 +43,38 @@ static int build_dh(const struct sched_dest *d, unsigned n, struct sched_svc *sv
 	return rc;
 }
 
+/*
+ * ip_vs_sh.c gives each dest a run of buckets as long as its weight, so with
+ * weights summing past 256 the last dests get nothing. vipd scales the runs
+ * to the table first (each usable dest keeps at least one bucket), which
+ * keeps the shares proportional.
+ */
 static int build_sh(const struct sched_dest *d, unsigned n, struct sched_svc *sv)
 {
 	int rc = table_alloc(sv, HASH_TAB);
-	unsigned i = 0, count = 0, nw = 0;
+	uint64_t total = 0;
 	for (unsigned k = 0; k < n; k++)
-		nw += d[k].weight > 0;
-	for (uint32_t b = 0; rc == 0 && nw && b < HASH_TAB; b++) {
-		while (d[i].weight == 0)
-			i = (i + 1) % n;
-		sv->tab[b] = (uint16_t)i;
-		if (++count >= d[i].weight) {
-			count = 0;
-			i = (i + 1) % n;
-		}
+		total += d[k].weight;
+	if (rc || total == 0)
+		return rc;
+	uint32_t b = 0;
+	uint64_t acc = 0;
+	/* Largest-remainder style: cumulative share boundaries over 256 buckets. */
+	for (unsigned k = 0; k < n && b < HASH_TAB; k++) {
+		if (d[k].weight == 0)
+			continue;
+		acc += d[k].weight;
+		uint32_t end = (uint32_t)((acc * HASH_TAB + total / 2) / total);
+		if (end <= b)
+			end = b + 1; /* every weighted dest keeps a bucket */
+		for (; b < end && b < HASH_TAB; b++)
+			sv->tab[b] = (uint16_t)k;
 	}
+	for (unsigned k = n; b < HASH_TAB && k-- > 0;)
+		if (d[k].weight) {
+			for (; b < HASH_TAB; b++)
+				sv->tab[b] = (uint16_t)k;
+		}
 	return rc;
 }
 
@@ -107,10 +125,22 @@ static int build_mh(const struct sched_dest *d, unsigned n, struct sched_svc *sv
 		uint64_t h = mix64(d[i].key ^ 0x5bd1e9955bd1e995ULL);
 		off[i] = (uint32_t)(h % M);
 		skip[i] = (uint32_t)((h >> 32) % (M - 1)) + 1;
-		/* Turns per round relative to the gcd, capped to bound the build. */
-		turns[i] = d[i].weight / g > 256 ? 256 : d[i].weight / g;
+		turns[i] = d[i].weight / g;
 		live++;
 	}
+	/*
+	 * Bound the turns per round as ip_vs_mh.c does: shift every weight down
+	 * together, so ratios survive (a lone cap would flatten 300:600 to 1:1).
+	 */
+	uint32_t maxt = 0;
+	for (unsigned i = 0; i < n; i++)
+		maxt = turns[i] > maxt ? turns[i] : maxt;
+	unsigned shift = 0;
+	while ((maxt >> shift) > 256)
+		shift++;
+	for (unsigned i = 0; shift && i < n; i++)
+		if (turns[i])
+			turns[i] = (turns[i] >> shift) ? turns[i] >> shift : 1;
 	for (uint32_t filled = 0; live && filled < M;) {
 		for (unsigned i = 0; i < n && filled < M; i++) {
 			for (uint32_t t = 0; t < turns[i] && filled < M; t++) {
@@ -133,7 +163,7 @@ out:
 }
 
 static int table_pick(const struct sched_dest *d, unsigned n, const struct sched_pkt *p,
-		      uint32_t h)
+		      uint32_t h, bool may_fall_back)
 {
 	const struct sched_svc *sv = p->sv;
 	if (sv == NULL || sv->tab_size == 0 || n == 0)
@@ -141,10 +171,10 @@ static int table_pick(const struct sched_dest *d, unsigned n, const struct sched
 	uint16_t i = sv->tab[h % sv->tab_size];
 	if (i < n && sched_usable(&d[i]))
 		return i;
-	if (!(sv->flags & SCHED_F_FALLBACK))
+	if (!may_fall_back || !(sv->flags & SCHED_F_FALLBACK))
 		return -1;
-	/* Fallback: walk on from the bucket, as ip_vs_sh_get_fallback does. */
-	for (uint32_t k = 1; k < sv->tab_size && k <= 4 * HASH_TAB; k++) {
+	/* Fallback: walk on from the bucket over the whole table (ip_vs_*_fallback). */
+	for (uint32_t k = 1; k < sv->tab_size; k++) {
 		i = sv->tab[(h + k) % sv->tab_size];
 		if (i < n && sched_usable(&d[i]))
 			return i;
@@ -156,7 +186,7 @@ static int sched_dh(struct sched_state *st, const struct sched_dest *d, unsigned
 		    const struct sched_pkt *p)
 {
 	(void)st;
-	return table_pick(d, n, p, ipvs_hash(p->daddr, 0));
+	return table_pick(d, n, p, ipvs_hash(p->daddr, 0), false); /* dh has no fallback */
 }
 
 static int sched_sh(struct sched_state *st, const struct sched_dest *d, unsigned n,
@@ -164,7 +194,7 @@ static int sched_sh(struct sched_state *st, const struct sched_dest *d, unsigned
 {
 	(void)st;
 	uint16_t port = p->sv && (p->sv->flags & SCHED_F_PORT) ? p->sport : 0;
-	return table_pick(d, n, p, ipvs_hash(p->saddr, port));
+	return table_pick(d, n, p, ipvs_hash(p->saddr, port), true);
 }
 
 static int sched_mh(struct sched_state *st, const struct sched_dest *d, unsigned n,
@@ -174,7 +204,7 @@ static int sched_mh(struct sched_state *st, const struct sched_dest *d, unsigned
 	uint64_t k = p->saddr;
 	if (p->sv && (p->sv->flags & SCHED_F_PORT))
 		k |= (uint64_t)p->sport << 32;
-	return table_pick(d, n, p, (uint32_t)(mix64(k) >> 32));
+	return table_pick(d, n, p, (uint32_t)(mix64(k) >> 32), true);
 }
 
 const struct sched_ops sched_dh_ops = { "dh", sched_dh, build_dh };

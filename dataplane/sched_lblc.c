@@ -42,7 +42,8 @@ static bool overloaded(const struct sched_dest *d, unsigned n, unsigned i)
 
 static struct sched_lc_entry *entry(const struct sched_pkt *p)
 {
-	uint32_t h = (uint32_t)(((uint64_t)p->daddr * 0x9E3779B97F4A7C15ULL ^ p->svc) >> 20);
+	uint64_t k = (uint64_t)p->daddr << 16 | p->svc; /* both: services never share */
+	uint32_t h = (uint32_t)((k * 0x9E3779B97F4A7C15ULL) >> 40);
 	struct sched_lc_entry *e = &p->lc->e[h & (SCHED_LC_SIZE - 1)];
 	if (e->daddr != p->daddr || e->svc != p->svc || e->gen != p->gen) {
 		memset(e, 0, sizeof(*e));
