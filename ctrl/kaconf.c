@@ -284,7 +284,7 @@ static void do_include(struct kaconf_rd *rd, const struct kaconf_file *f,
 {
 	const char *pat = n > 1 && !tok[1].brace ? tok[1].s : NULL;
 	const char *slash = strrchr(f->path, '/');
-	glob_t g;
+	glob_t g = { 0 };
 	char *full;
 	int rc;
 
@@ -311,8 +311,7 @@ static void do_include(struct kaconf_rd *rd, const struct kaconf_file *f,
 		for (size_t i = 0; i < g.gl_pathc && !rd->failed; i++)
 			read_file(rd, g.gl_pathv[i], f->path, line);
 	}
-	if (rc == 0 || rc == GLOB_NOMATCH)
-		globfree(&g);
+	globfree(&g);
 	free(full);
 }
 

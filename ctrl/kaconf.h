@@ -7,10 +7,11 @@
  *   kaconf.c        reads keepalived.conf and its includes into a tree of
  *                   keyword nodes (one keyword and its arguments per line,
  *                   braces anywhere, comments, quotes, include with globs);
- *   kaconf_conv.c,  walk the tree with one mapping table per block
- *   kaconf_vrrp.c,  (global_defs, vrrp_instance, virtual_server, real_server,
- *   kaconf_vs.c,    checks) and build vipd's settings as a tree of values;
- *   kaconf_check.c
+ *   kaconf_conv.c   walk the tree with one mapping table per block
+ *   kaconf_vrrp.c   (global_defs and the top level; vrrp_instance;
+ *   kaconf_vs.c     virtual_server and real_server; the checks) and build
+ *   kaconf_check.c  vipd's settings as a tree of values;
+ *   kaconf_port.c   a vipd port for each interface, with the director's address;
  *   kaconf_out.c    prints that tree as libconfig text, then loads the text
  *                   with conf_load() so that the import never hands out a file
  *                   vipd would refuse (vipd's messages are mapped back to
@@ -53,7 +54,7 @@ struct kaconf_opts {
 	unsigned n_addrs;
 	struct {
 		char ifname[16];
-		char addr[20];
+		char addr[24];
 	} addrs[KACONF_MAX_ADDR_OPTS];
 	bool no_validate; /* skip the conf_load() check of the result (tests) */
 };
@@ -199,6 +200,7 @@ struct kaconf_map {
 	const char *why;     /* KA_UNSUP */
 	unsigned only;       /* check types that take it (KACONF_CK_*); 0 = all */
 	bool block;          /* takes a { } block */
+	bool block_opt;      /* with or without a block */
 };
 
 #define KA_ROW_UNSUP(k, w) { .kw = k, .act = KA_UNSUP, .why = w }
@@ -258,6 +260,9 @@ int kaconf_bool(const char *s);
 /* Warn about words after the first max (keepalived ignores them). */
 void kaconf_extra(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned max);
 
+/* kv_set, warning when n overrides an earlier line (keepalived keeps the last). */
+void kaconf_set(struct kaconf_cx *cx, struct kaconf_val *g, const char *key,
+		char *text, const struct kaconf_node *n);
 /* Convert every child of blk by the table into g; obj goes to KA_FN rows. */
 void kaconf_walk(struct kaconf_cx *cx, const struct kaconf_node *blk,
 		 const struct kaconf_map *tab, size_t n_tab, unsigned only,
@@ -271,6 +276,8 @@ const struct kaconf_map *kaconf_row(const struct kaconf_map *tab, size_t n_tab,
 struct kaconf_port *kaconf_port_get(struct kaconf_cx *cx,
 				    const struct kaconf_node *n, const char *ifname);
 struct kaconf_port *kaconf_port_find(struct kaconf_cx *cx, const char *ifname);
+/* Give every port its address (see kaconf_port.c); a port if there is none. */
+void kaconf_ports_finish(struct kaconf_cx *cx);
 
 void kaconf_global(struct kaconf_cx *cx, const struct kaconf_node *n);
 void kaconf_vrrp(struct kaconf_cx *cx, const struct kaconf_node *n);

@@ -87,11 +87,11 @@ bool kaconf_uint(struct kaconf_cx *cx, const struct kaconf_node *n, unsigned i,
 	/* Digits only: strtoul would take signs, spaces and overflow quietly. */
 	for (p = s; *p && isdigit((unsigned char)*p) && v <= 0xffffffffUL; p++)
 		v = v * 10 + (unsigned long)(*p - '0');
-	if (p == s || *p) {
+	if (p == s || (*p && !isdigit((unsigned char)*p))) {
 		kaconf_err(cx, n, "%s: '%s' is not a whole number", n->kw, s);
 		return false;
 	}
-	if ((double)v < min || (double)v > max) {
+	if (*p || (double)v < min || (double)v > max) {
 		kaconf_err(cx, n, "%s: %s out of range %.0f..%.0f", n->kw, s, min, max);
 		return false;
 	}
@@ -195,14 +195,14 @@ const struct kaconf_map *kaconf_row(const struct kaconf_map *tab, size_t n_tab,
 	return NULL;
 }
 
-static void set_dup(struct kaconf_cx *cx, struct kaconf_val *g, const char *key,
-		    char *text, const struct kaconf_node *n)
+void kaconf_set(struct kaconf_cx *cx, struct kaconf_val *g, const char *key,
+		char *text, const struct kaconf_node *n)
 {
 	const struct kaconf_node *was = kv_set(g, key, text, n);
 
 	if (was)
-		kaconf_warn(cx, n, "%s: overrides line %u (%s:%u); keepalived keeps the last one",
-			    n->kw, was->line, was->file->show, was->line);
+		kaconf_warn(cx, n, "%s: overrides %s at %s:%u; keepalived keeps the last one",
+			    n->kw, was->kw, was->file->path, was->line);
 }
 
 static void apply_script(struct kaconf_cx *cx, const struct kaconf_node *n,
@@ -225,7 +225,7 @@ static void apply_script(struct kaconf_cx *cx, const struct kaconf_node *n,
 			 n->args[1]);
 		kaconf_unsup(cx, n, n->kw, why);
 	}
-	set_dup(cx, g, m->key, kv_quote(s), n);
+	kaconf_set(cx, g, m->key, kv_quote(s), n);
 }
 
 void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
@@ -242,7 +242,7 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 		kaconf_unsup(cx, n, n->kw, m->why);
 		return;
 	}
-	if (m->block != n->block) {
+	if (!m->block_opt && m->block != n->block) {
 		kaconf_err(cx, n, "%s: %s", n->kw,
 			   m->block ? "needs a { } block" : "takes no { } block");
 		return;
@@ -258,7 +258,7 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 			return;
 		}
 		kaconf_extra(cx, n, 1);
-		set_dup(cx, g, m->key, kv_quote(s), n);
+		kaconf_set(cx, g, m->key, kv_quote(s), n);
 		break;
 	case KA_SCRIPT:
 		apply_script(cx, n, m, g);
@@ -266,13 +266,13 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 	case KA_UINT:
 		if (kaconf_uint(cx, n, 0, m->min, m->max, &u)) {
 			kaconf_extra(cx, n, 1);
-			set_dup(cx, g, m->key, kaconf_fmt("%lu", u), n);
+			kaconf_set(cx, g, m->key, kaconf_fmt("%lu", u), n);
 		}
 		break;
 	case KA_SECS:
 		if (kaconf_secs(cx, n, 0, m->min, m->max, &d)) {
 			kaconf_extra(cx, n, 1);
-			set_dup(cx, g, m->key, kv_num(d), n);
+			kaconf_set(cx, g, m->key, kv_num(d), n);
 		}
 		break;
 	case KA_ADDR:
@@ -281,7 +281,7 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 			kaconf_unsup(cx, n, n->kw, "IPv6 is not supported yet");
 		if (b == 1) {
 			kaconf_extra(cx, n, 1);
-			set_dup(cx, g, m->key, kv_quote(kaconf_ip_str(a, ip)), n);
+			kaconf_set(cx, g, m->key, kv_quote(kaconf_ip_str(a, ip)), n);
 		}
 		break;
 	case KA_FLAG:
@@ -291,7 +291,7 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 			return;
 		}
 		kaconf_extra(cx, n, 1);
-		set_dup(cx, g, m->key, kaconf_strdup(b ? "true" : "false"), n);
+		kaconf_set(cx, g, m->key, kaconf_strdup(b ? "true" : "false"), n);
 		break;
 	case KA_FN:
 		m->fn(cx, n, m, g, obj);
@@ -299,6 +299,18 @@ void kaconf_apply(struct kaconf_cx *cx, const struct kaconf_node *n,
 	case KA_UNSUP:
 		break;
 	}
+}
+
+/* Why a keyword without a row is dropped; keepalived's macro lines say so. */
+static const char *unknown_why(const char *kw, const char *why)
+{
+	if (kw[0] == '$')
+		return "a keepalived parameter line: expand the parameters before importing";
+	if (kw[0] == '@')
+		return "a keepalived conditional line: keep this director's lines, without the @ prefix";
+	if (kw[0] == '~')
+		return "a keepalived ~SEQ or ~LST line: expand it before importing";
+	return why;
 }
 
 void kaconf_walk(struct kaconf_cx *cx, const struct kaconf_node *blk,
@@ -309,179 +321,12 @@ void kaconf_walk(struct kaconf_cx *cx, const struct kaconf_node *blk,
 		const struct kaconf_map *m = kaconf_row(tab, n_tab, n->kw);
 
 		if (!m)
-			kaconf_unsup(cx, n, n->kw, "a keyword the importer does not know here");
+			kaconf_unsup(cx, n, n->kw,
+				     unknown_why(n->kw, "a keyword the importer does not know here"));
 		else if (m->only && !(m->only & only))
 			kaconf_unsup(cx, n, n->kw, "not a keyword of this check");
 		else
 			kaconf_apply(cx, n, m, g, obj);
-	}
-}
-
-/* ---- ports ----------------------------------------------------------------- */
-
-static const char *const kaconf_port_order[] = {
-	"name", "device", "address", "kernel_name", NULL,
-};
-
-struct kaconf_port *kaconf_port_find(struct kaconf_cx *cx, const char *ifname)
-{
-	for (unsigned i = 0; i < cx->n_ports; i++)
-		if (strcmp(cx->port[i].ifname, ifname) == 0)
-			return &cx->port[i];
-	return NULL;
-}
-
-static bool ifname_ok(const char *s)
-{
-	/* What Linux takes: 1..15 bytes, no '/', ':' is an alias, no blanks. */
-	if (!*s || strlen(s) > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/*
- * One vipd port per keepalived interface. Its name is the interface's,
- * made safe for vipd (letters, digits, '-', '_', '.'); its device reads the
- * kernel interface through net_af_packet, which works anywhere and which the
- * operator replaces by the NIC's PCI address for DPDK proper.
- */
-struct kaconf_port *kaconf_port_get(struct kaconf_cx *cx, const struct kaconf_node *n,
-				    const char *ifname)
-{
-	struct kaconf_port *p = kaconf_port_find(cx, ifname);
-	const char *kw = n ? n->kw : "--address"; /* n NULL: not from the file */
-	char *dev;
-
-	if (p)
-		return p;
-	if (!ifname_ok(ifname)) {
-		kaconf_err(cx, n, "%s: '%s' is not a Linux interface name", kw, ifname);
-		return NULL;
-	}
-	if (cx->n_ports == KACONF_MAX_PORTS) {
-		kaconf_err(cx, n, "%s: more than %d interfaces", kw, KACONF_MAX_PORTS);
-		return NULL;
-	}
-	p = &cx->port[cx->n_ports];
-	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
-	for (unsigned i = 0; ifname[i]; i++)
-		p->name[i] = isalnum((unsigned char)ifname[i]) || strchr("-_.", ifname[i])
-				     ? ifname[i] : '_';
-	for (unsigned i = 0; i < cx->n_ports; i++) {
-		if (strcmp(cx->port[i].name, p->name) == 0) {
-			/* eth0:1 and eth0_1 both became eth0_1 */
-			snprintf(p->name + strlen(p->name), 8, "_%u", cx->n_ports);
-			break;
-		}
-	}
-	if (strcmp(p->name, ifname) != 0)
-		kaconf_warn(cx, n, "%s: interface '%s' becomes port '%s' (vipd port names take letters, digits, '-', '_' and '.')",
-			    kw, ifname, p->name);
-	p->where = n;
-	p->g = kv_group(NULL, kaconf_port_order, n);
-	kv_set(p->g, "name", kv_quote(p->name), n);
-	dev = kaconf_fmt("net_af_packet%u,iface=%s", cx->n_ports, ifname);
-	kv_set(p->g, "device", kv_quote(dev), n);
-	free(dev);
-	kv_note(kv_find(p->g, "device"),
-		"CHECK: keepalived's interface %s, read through net_af_packet (DPDK on the kernel's interface).",
-		ifname);
-	kv_note(kv_find(p->g, "device"),
-		"For a NIC that vipd should drive itself, write its PCI address (0000:03:00.0).");
-	if (strlen(p->name) > 10) {
-		/* The TAP mirror's default name, vipd-NAME, would pass IFNAMSIZ. */
-		kv_set(p->g, "kernel_name", kaconf_fmt("\"vipd-p%u\"", cx->n_ports), n);
-	}
-	kv_add(cx->ports, p->g);
-	cx->n_ports++;
-	return p;
-}
-
-/* The longest prefix written on a VIP of this interface that holds addr. */
-static unsigned port_prefix(const struct kaconf_port *p, uint32_t addr)
-{
-	unsigned best = 0;
-
-	for (unsigned i = 0; i < p->n_nets; i++) {
-		unsigned len = p->nets[i].len;
-		uint32_t mask = len ? htonl(0xffffffffu << (32 - len)) : 0;
-
-		if (((p->nets[i].addr ^ addr) & mask) == 0 && len > best)
-			best = len;
-	}
-	return best;
-}
-
-static const char *opt_addr(const struct kaconf_opts *o, const char *ifname)
-{
-	for (unsigned i = 0; o && i < o->n_addrs; i++)
-		if (strcmp(o->addrs[i].ifname, ifname) == 0)
-			return o->addrs[i].addr;
-	return NULL;
-}
-
-/* The director's own address on each port, which keepalived never names. */
-static void ports_finish(struct kaconf_cx *cx)
-{
-	const struct kaconf_opts *o = cx->opts;
-	char ip[16];
-
-	for (unsigned i = 0; o && i < o->n_addrs; i++) {
-		if (kaconf_port_find(cx, o->addrs[i].ifname))
-			continue;
-		if (cx->n_ports == 0) {
-			/* No VRRP at all: the option names the one port. */
-			kaconf_port_get(cx, NULL, o->addrs[i].ifname);
-			continue;
-		}
-		kaconf_logf(cx->lg, false, NULL, 0,
-			    "--address %s: no vrrp_instance uses interface %s; ignored",
-			    o->addrs[i].ifname, o->addrs[i].ifname);
-	}
-	if (cx->n_ports == 0) {
-		const struct kaconf_node *top = cx->tree->root.child;
-
-		kaconf_logf(cx->lg, false, cx->tree->files[0]->path, top ? top->line : 0,
-			    "no vrrp_instance names an interface: wrote port 'lan0' (interface lan0, placeholder address 192.0.2.1/24); set them, or use --address IFNAME=A.B.C.D/LEN");
-		kaconf_port_get(cx, NULL, "lan0");
-	}
-	for (unsigned i = 0; i < cx->n_ports; i++) {
-		struct kaconf_port *p = &cx->port[i];
-		const char *given = opt_addr(o, p->ifname);
-		const struct kaconf_node *at = p->src_node ? p->src_node : p->where;
-		struct kaconf_val *v;
-		unsigned len;
-
-		if (given) {
-			v = kv_new(KV_SCALAR, "address", at);
-			v->text = kv_quote(given);
-			kv_note(v, "The director's address on %s, from --address.", p->ifname);
-		} else if (p->src_node) {
-			len = port_prefix(p, p->src);
-			v = kv_new(KV_SCALAR, "address", at);
-			v->text = kaconf_fmt("\"%s/%u\"", kaconf_ip_str(p->src, ip), len ? len : 24);
-			if (len) {
-				kv_note(v, "The director's address on %s: unicast_src_ip (%s:%u), with the prefix of a virtual_ipaddress.",
-					p->ifname, at->file->show, at->line);
-			} else {
-				kaconf_warn(cx, at, "%s: port %s gets %s/24: keepalived.conf gives no prefix length, /24 is assumed (check it, or use --address %s=A.B.C.D/LEN)",
-					    at->kw, p->name, ip, p->ifname);
-				kv_note(v, "CHECK: the director's address on %s is unicast_src_ip (%s:%u); the /24 is assumed.",
-					p->ifname, at->file->show, at->line);
-			}
-		} else {
-			v = kv_new(KV_SCALAR, "address", at);
-			v->text = kaconf_fmt("\"192.0.2.%u/24\"", i + 1);
-			if (at)
-				kaconf_warn(cx, at, "%s: keepalived.conf does not give the director's own address on %s: wrote the placeholder 192.0.2.%u/24; set it, give unicast_src_ip, or use --address %s=A.B.C.D/LEN",
-					    at->kw, p->ifname, i + 1, p->ifname);
-			kv_note(v, "CHECK: PLACEHOLDER (TEST-NET-1): write the director's own address on %s and its prefix length.",
-				p->ifname);
-		}
-		kv_add(p->g, v);
 	}
 }
 
@@ -507,7 +352,10 @@ static void g_emails(struct kaconf_cx *cx, const struct kaconf_node *n,
 			struct kaconf_val *v;
 
 			if (!strchr(a, '@') || strlen(a) > 255) {
-				kaconf_unsup(cx, e, "notification_email", "not an email address");
+				char what[96];
+
+				snprintf(what, sizeof(what), "notification_email %.64s", a);
+				kaconf_unsup(cx, e, what, "not an email address");
 				continue;
 			}
 			if (count == 16) {
@@ -539,6 +387,10 @@ static void g_smtp(struct kaconf_cx *cx, const struct kaconf_node *n,
 	if (!kaconf_arg(cx, n, 0, "SMTP server"))
 		return;
 	rc = kaconf_parse_ip(n->args[0], &a);
+	if (rc < 0 && strspn(n->args[0], "0123456789.") == strlen(n->args[0])) {
+		kaconf_err(cx, n, "smtp_server: '%s' is not an IP address", n->args[0]);
+		return;
+	}
 	if (rc != 1) {
 		kaconf_unsup(cx, n, n->kw, rc == 0 ? "IPv6 is not supported yet"
 				: "vipd takes an IPv4 address: resolve the name and write the address");
@@ -593,7 +445,8 @@ static void g_lvs_timeouts(struct kaconf_cx *cx, const struct kaconf_node *n,
 			kaconf_unsup(cx, n, n->args[i], "vipd has tcp, tcpfin and udp timeouts");
 			continue;
 		}
-		if (kaconf_uint(cx, n, i + 1, 1, 604800, &v))
+		/* 0 leaves the kernel's timeout alone: vipd's default then. */
+		if (kaconf_uint(cx, n, i + 1, 0, 604800, &v) && v)
 			kv_set(g, keys[k], kaconf_fmt("%lu", v), n);
 	}
 }
@@ -730,9 +583,11 @@ int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
 		if (m)
 			kaconf_apply(&cx, n, m, cx.root, NULL);
 		else
-			kaconf_unsup(&cx, n, n->kw, "not a top-level block the importer knows");
+			kaconf_unsup(&cx, n, n->kw,
+				     unknown_why(n->kw, "not a top-level block the importer knows"));
 	}
-	ports_finish(&cx);
+	if (lg->n_err == errs) /* else its placeholders only add noise */
+		kaconf_ports_finish(&cx);
 	if (cx.global->first)
 		kv_add(cx.root, cx.global);
 	else

@@ -236,8 +236,8 @@ static char *pr_inline(const struct kaconf_val *v)
 
 	if (v->t == KV_SCALAR)
 		return kaconf_strdup(v->text);
-	if (v->t != KV_ARRAY && !v->oneline)
-		return NULL;
+	if (v->t != KV_ARRAY && !v->oneline && (v->first || v->n_notes))
+		return NULL; /* an empty block still fits: TCP_CHECK = { }; */
 	for (const struct kaconf_val *e = v->first; e; e = e->next) {
 		char *t = pr_inline(e);
 
@@ -322,9 +322,36 @@ char *kv_print(const struct kaconf_val *root, const char *header,
 
 /* ---- validation ------------------------------------------------------------ */
 
+/* vipd's "line N" (of the converted text) as the keepalived line behind it. */
+static char *map_lines(const char *rest, const struct kaconf_node *const *origin,
+		       unsigned n_lines)
+{
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	if (!f)
+		return kaconf_strdup(rest);
+	while (*rest) {
+		unsigned long line = 0;
+		char *end = (char *)rest;
+
+		if (strncmp(rest, "line ", 5) == 0)
+			line = strtoul(rest + 5, &end, 10);
+		if (end == rest + 5 || line < 1 || line > n_lines || !origin[line - 1]) {
+			fputc(*rest++, f);
+			continue;
+		}
+		fprintf(f, "%s:%u", origin[line - 1]->file->path, origin[line - 1]->line);
+		rest = end;
+	}
+	fclose(f);
+	return out;
+}
+
 /*
  * vipd's message "TMP:LINE: rest" about the converted text becomes
- * "KAFILE:KALINE: error: vipd refuses the converted file: rest (line N)".
+ * "KAFILE:KALINE: error: vipd refuses the converted file: rest".
  */
 static void map_error(const char *msg, const char *tmp,
 		      const struct kaconf_node *const *origin, unsigned n_lines,
@@ -334,6 +361,7 @@ static void map_error(const char *msg, const char *tmp,
 	const struct kaconf_node *src = NULL;
 	unsigned long line = 0;
 	const char *rest = msg;
+	char *text;
 
 	if (strncmp(msg, tmp, tl) == 0 && msg[tl] == ':') {
 		char *end;
@@ -348,12 +376,14 @@ static void map_error(const char *msg, const char *tmp,
 		while (*rest == ' ')
 			rest++;
 	}
+	text = map_lines(rest, origin, n_lines);
 	if (src)
 		kaconf_logf(lg, true, src->file->path, src->line,
-			    "vipd refuses the converted file: %s (its line %lu)", rest, line);
+			    "vipd refuses the converted file: %s", text);
 	else
 		kaconf_logf(lg, true, NULL, 0,
-			    "vipd refuses the converted file: %s (its line %lu)", rest, line);
+			    "vipd refuses the converted file, at its line %lu: %s", line, text);
+	free(text);
 }
 
 int kaconf_validate(const char *text, const struct kaconf_node *const *origin,

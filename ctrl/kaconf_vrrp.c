@@ -49,7 +49,7 @@ static void v_state(struct kaconf_cx *cx, const struct kaconf_node *n,
 		s = "BACKUP";
 	}
 	kaconf_extra(cx, n, 1);
-	kv_set(g, "state", kv_quote(s), n);
+	kaconf_set(cx, g, "state", kv_quote(s), n);
 }
 
 static void v_interface(struct kaconf_cx *cx, const struct kaconf_node *n,
@@ -66,7 +66,7 @@ static void v_interface(struct kaconf_cx *cx, const struct kaconf_node *n,
 	if (!st->port)
 		return;
 	kaconf_extra(cx, n, 1);
-	kv_set(g, "interface", kv_quote(st->port->name), n);
+	kaconf_set(cx, g, "interface", kv_quote(st->port->name), n);
 }
 
 static void v_nopreempt(struct kaconf_cx *cx, const struct kaconf_node *n,
@@ -75,7 +75,7 @@ static void v_nopreempt(struct kaconf_cx *cx, const struct kaconf_node *n,
 	(void)m;
 	(void)obj;
 	kaconf_extra(cx, n, 0);
-	kv_set(g, "preempt", kaconf_strdup("false"), n);
+	kaconf_set(cx, g, "preempt", kaconf_strdup("false"), n);
 }
 
 static void v_use_vmac(struct kaconf_cx *cx, const struct kaconf_node *n,
@@ -115,7 +115,7 @@ static void v_auth(struct kaconf_cx *cx, const struct kaconf_node *n,
 		return;
 	}
 	if (strcmp(type->args[0], "AH") == 0) {
-		kaconf_unsup(cx, type, "auth_type AH", "obsolete (RFC 3768 removed it); the peers must change too");
+		kaconf_unsup(cx, type, "auth_type AH", "obsolete, RFC 3768 removed it; the peers must change too");
 		return;
 	}
 	if (strcmp(type->args[0], "PASS") != 0) {
@@ -289,7 +289,10 @@ static void v_track_if(struct kaconf_cx *cx, const struct kaconf_node *n,
 		struct kaconf_port *p = kaconf_port_find(cx, c->kw);
 
 		if (!p) {
-			kaconf_unsup(cx, c, "track_interface", "vipd tracks its own ports only, and no vrrp_instance uses this interface");
+			char what[64];
+
+			snprintf(what, sizeof(what), "track_interface %.40s", c->kw);
+			kaconf_unsup(cx, c, what, "vipd tracks its own ports only, and no vrrp_instance uses this interface");
 			continue;
 		}
 		if (c->n_args)
@@ -395,7 +398,10 @@ static void vrrp_preempt(struct kaconf_cx *cx, struct kaconf_val *g)
 	}
 }
 
-/* advert_int's unit follows the version: whole seconds in v2, 10 ms in v3. */
+/*
+ * advert_int's unit follows the version: whole seconds in v2, 10 ms in v3
+ * (at most 40.95 s). keepalived rounds and clamps, and says so; so do we.
+ */
 static void vrrp_advert(struct kaconf_cx *cx, struct kaconf_val *g, bool v3)
 {
 	struct kaconf_val *adv = kv_find(g, "advert_int");
@@ -407,10 +413,8 @@ static void vrrp_advert(struct kaconf_cx *cx, struct kaconf_val *g, bool v3)
 	r = v3 ? round(d * 100) / 100 : round(d);
 	if (r < (v3 ? 0.01 : 1))
 		r = v3 ? 0.01 : 1;
-	if (v3 && d > 40.95) {
-		kaconf_err(cx, adv->src, "advert_int: %g s is above VRRPv3's 40.95 s", d);
-		return;
-	}
+	if (v3 && d > 40.95) /* keepalived: "out of range ... Setting to 40.95s" */
+		r = 40.95;
 	if (fabs(r - d) > 1e-9) {
 		kaconf_warn(cx, adv->src, "advert_int: %g s becomes %g s: VRRPv%d adverts carry %s",
 			    d, r, v3 ? 3 : 2, v3 ? "centiseconds" : "whole seconds");
@@ -427,7 +431,8 @@ static void vrrp_defaults(struct kaconf_cx *cx, struct kaconf_val *g)
 		if (def[i] && !kv_find(g, keys[i]))
 			kv_set(g, keys[i], kv_num(strtod(def[i]->args[0], NULL)), def[i]);
 	if (cx->vrrp_version && !kv_find(g, "version"))
-		kv_set(g, "version", kaconf_strdup(cx->vrrp_version->args[0]), cx->vrrp_version);
+		kv_set(g, "version", kaconf_fmt("%lu", strtoul(cx->vrrp_version->args[0], NULL, 10)),
+		       cx->vrrp_version);
 }
 
 void kaconf_vrrp(struct kaconf_cx *cx, const struct kaconf_node *n)

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "ctrl/kaconf.h"
 #include "ctrl/vipctl.h"
 
 #define REPLY_MAX (1 << 20)
@@ -344,7 +345,9 @@ static void usage(FILE *f)
 		   "  (SVC = VIP:PORT[/TCP|/UDP])\n"
 		   "ipvsadm syntax: vipctl [-p PREFIX] -L -n [--stats|--rate] | -lnc | -A -t|-u SVC\n"
 		   "  [-s SCHED] [-p SECS] | -E ... | -D -t|-u SVC | -a|-e -t|-u SVC -r RS:PORT\n"
-		   "  [-g|-m|-i] [-w W] | -d -t|-u SVC -r RS:PORT\n");
+		   "  [-g|-m|-i] [-w W] | -d -t|-u SVC -r RS:PORT\n"
+		   "import (no vipd needed): import-keepalived KEEPALIVED.CONF [-o VIPD.CONF]\n"
+		   "  [-a IFNAME=A.B.C.D/LEN]...\n");
 	usage_text(f);
 }
 
@@ -362,6 +365,10 @@ int main(int argc, char **argv)
 	char ctl[512] = "/var/run/dpdk/rte/vipd.ctl";
 	bool as_json = false;
 	int o;
+
+	/* Needs no running vipd, and has its own options (-o): before getopt. */
+	if (argc > 1 && strcmp(argv[1], "import-keepalived") == 0)
+		return import_keepalived_main(argc - 2, argv + 2);
 
 	/*
 	 * ipvsadm's own syntax (-A, -a, -L -n, ...) after the socket options:

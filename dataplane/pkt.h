@@ -21,6 +21,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <string.h>
+
 #include "dataplane/drop.h"
 #include "dataplane/icmp.h"
 #include "dataplane/port.h"
@@ -49,10 +51,15 @@ struct pkt_info {
 	const struct snap_svc *svc;
 };
 
+/* mac holds the address's bytes in its low 48 bits, first byte lowest. */
 static inline void pkt_set_mac(struct rte_ether_addr *a, uint64_t mac)
 {
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	memcpy(a, &mac, 6);
+#else
 	for (int i = 0; i < 6; i++)
 		a->addr_bytes[i] = (uint8_t)(mac >> (8 * i));
+#endif
 }
 
 static inline uint8_t pkt_drop(struct pkt_info *pi, enum vipd_drop why)
@@ -120,6 +127,23 @@ static inline bool pkt_l2_ours(const struct port_info *port, const struct rte_et
 	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
 }
 
+/*
+ * The one's complement sum over a valid header, its checksum included, is
+ * 0xffff. Without options (nearly always) it is five 32-bit adds.
+ */
+static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
+{
+	if (ihl != sizeof(*ip))
+		return rte_ipv4_cksum(ip) == 0;
+	const xmit_u32 *w = (const xmit_u32 *)ip;
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
 /* Everything an IPv4 packet we act on must satisfy. */
 static inline int pkt_ip_check(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 			       uint32_t len)
@@ -134,29 +158,27 @@ static inline int pkt_ip_check(const struct rte_mbuf *m, const struct rte_ipv4_h
 	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
 	if (tot < ihl || tot > len)
 		return VIPD_DROP_IP_LEN;
-	/* The sum over a valid header, its checksum included, folds to zero. */
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_ipv4_cksum(ip) != 0))
+	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, ihl)))
 		return VIPD_DROP_IP_CSUM;
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return VIPD_DROP_IP_FRAG;
 	return -1;
 }
 
-/* TCP/UDP ports and flags into pi->key; -1 when fine, else a drop reason. */
-static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi)
+/*
+ * TCP/UDP ports and flags into pi->key (with kflags) and its hash into
+ * pi->hash; -1 when fine, else a drop reason.
+ */
+static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi, uint8_t kflags)
 {
 	uint16_t ihl = rte_ipv4_hdr_len(ip);
 	uint16_t l4len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - ihl);
 	uint8_t *l4 = (uint8_t *)ip + ihl;
+	uint16_t sport, dport;
 
 	pi->l4_off = (uint16_t)(sizeof(struct rte_ether_hdr) + ihl);
-	pi->key.saddr = ip->src_addr;
-	pi->key.daddr = ip->dst_addr;
-	pi->key.proto = ip->next_proto_id;
-	pi->key.kflags = 0;
-	pi->key.pad = 0;
 	pi->tcp_flags = 0;
 	if (ip->next_proto_id == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
@@ -164,19 +186,21 @@ static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi)
 			return VIPD_DROP_L4_TRUNC;
 		if ((th->data_off >> 4) < 5 || (uint16_t)((th->data_off >> 4) * 4) > l4len)
 			return VIPD_DROP_L4_HDR;
-		pi->key.sport = th->src_port;
-		pi->key.dport = th->dst_port;
+		sport = th->src_port;
+		dport = th->dst_port;
 		pi->tcp_flags = th->tcp_flags;
-		return -1;
+	} else {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
+		if (l4len < sizeof(*uh))
+			return VIPD_DROP_L4_TRUNC;
+		uint16_t ul = rte_be_to_cpu_16(uh->dgram_len);
+		if (ul < sizeof(*uh) || ul > l4len)
+			return VIPD_DROP_L4_HDR;
+		sport = uh->src_port;
+		dport = uh->dst_port;
 	}
-	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
-	if (l4len < sizeof(*uh))
-		return VIPD_DROP_L4_TRUNC;
-	uint16_t ul = rte_be_to_cpu_16(uh->dgram_len);
-	if (ul < sizeof(*uh) || ul > l4len)
-		return VIPD_DROP_L4_HDR;
-	pi->key.sport = uh->src_port;
-	pi->key.dport = uh->dst_port;
+	pi->hash = sess_key_set(&pi->key, ip->src_addr, ip->dst_addr, sport, dport,
+				ip->next_proto_id, kflags);
 	return -1;
 }
 
@@ -184,15 +208,10 @@ static inline int pkt_l4(struct rte_ipv4_hdr *ip, struct pkt_info *pi)
 static inline void pkt_quote_key(const struct icmp_quote *q, bool reply, struct pkt_info *pi)
 {
 	/* The quote travelled the other way: its destination is our source. */
-	pi->key.saddr = q->ip->dst_addr;
-	pi->key.daddr = q->ip->src_addr;
-	pi->key.sport = icmp_q_dport(q);
-	pi->key.dport = icmp_q_sport(q);
-	pi->key.proto = q->ip->next_proto_id;
-	pi->key.kflags = reply ? SESS_KEY_REPLY : 0;
-	pi->key.pad = 0;
 	pi->tcp_flags = 0;
-	pi->hash = sess_hash(&pi->key);
+	pi->hash = sess_key_set(&pi->key, q->ip->dst_addr, q->ip->src_addr, icmp_q_dport(q),
+				icmp_q_sport(q), q->ip->next_proto_id,
+				reply ? SESS_KEY_REPLY : 0);
 }
 
 /* An ICMP error from a NAT real server about a packet of a client's flow. */
@@ -232,11 +251,9 @@ static inline uint8_t pkt_not_vip(const struct snap *sn, const struct port_info 
 		return PKT_KERNEL;
 	int r = pkt_ip_check(m, ip, len);
 	if (r < 0)
-		r = pkt_l4(ip, pi);
+		r = pkt_l4(ip, pi, SESS_KEY_REPLY);
 	if (r >= 0)
 		return pkt_drop(pi, (enum vipd_drop)r);
-	pi->key.kflags = SESS_KEY_REPLY;
-	pi->hash = sess_hash(&pi->key);
 	return PKT_NAT_REPLY;
 }
 
@@ -258,6 +275,27 @@ static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	if (len < sizeof(*ip))
 		return pkt_drop(pi, VIPD_DROP_IP_TRUNC);
+	/*
+	 * Fast path: a plain TCP/UDP packet to a service this director holds is
+	 * found with one lookup; anything else takes the general path below.
+	 */
+	if (ip->version_ihl == RTE_IPV4_VHL_DEF && len >= sizeof(*ip) + 4 &&
+	    (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
+		uint16_t dport = *(const xmit_u16 *)((const uint8_t *)(ip + 1) + 2);
+		const struct snap_svc *svc =
+			snap_svc_find(sn, ip->dst_addr, dport, ip->next_proto_id);
+		if (svc && svc->owned) {
+			int r = pkt_ip_check(m, ip, len);
+			if (r < 0 && ip->time_to_live <= 1)
+				r = VIPD_DROP_IP_TTL;
+			if (r < 0)
+				r = pkt_l4(ip, pi, 0);
+			if (r >= 0)
+				return pkt_drop(pi, (enum vipd_drop)r);
+			pi->svc = svc;
+			return PKT_VIP_FLOW;
+		}
+	}
 	const struct snap_vip *v = snap_vip_find(sn, ip->dst_addr);
 	if (v == NULL || !v->owned)
 		return pkt_not_vip(sn, port, m, ip, len, pi);
@@ -280,13 +318,12 @@ static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info
 	}
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return pkt_drop(pi, VIPD_DROP_VIP_PROTO);
-	r = pkt_l4(ip, pi);
+	r = pkt_l4(ip, pi, 0);
 	if (r >= 0)
 		return pkt_drop(pi, (enum vipd_drop)r);
 	pi->svc = snap_svc_find(sn, pi->key.daddr, pi->key.dport, pi->key.proto);
 	if (pi->svc == NULL)
 		return pkt_drop(pi, VIPD_DROP_NO_SERVICE);
-	pi->hash = sess_hash(&pi->key);
 	return PKT_VIP_FLOW;
 }
 

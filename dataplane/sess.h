@@ -12,8 +12,8 @@
  * sess_init(). No DPDK dependency.
  *
  * Cost: 56 bytes per session in the pool plus 64 bytes per 8 index slots; the
- * index is sized to ~1.5 slots per session (NAT sessions have a second key):
- * ~68 bytes per session in all.
+ * index has ~3 slots per session (NAT sessions have a second key) rounded up
+ * to a power of two of buckets: 80 to 104 bytes per session in all.
  */
 #ifndef VIPD_SESS_H
 #define VIPD_SESS_H
@@ -21,6 +21,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* Even bits of a 16-bit byte mask (one per 16-bit lane) packed to 8 bits. */
+static inline unsigned _pext_u32_fallback(unsigned x)
+{
+	x &= 0x5555;
+	x = (x | (x >> 1)) & 0x3333;
+	x = (x | (x >> 2)) & 0x0f0f;
+	x = (x | (x >> 4)) & 0x00ff;
+	return x;
+}
 
 /* Key flags, in the key so that templates and reply keys never collide with
  * connections. */
@@ -57,7 +71,8 @@ struct sess {
 struct sess_bucket {
 	uint16_t sig[SESS_BUCKET_WAYS];
 	uint32_t idx[SESS_BUCKET_WAYS]; /* 0 = empty slot */
-	uint8_t pad[16];
+	uint16_t ovf; /* keys whose first choice is this bucket, living in their second */
+	uint8_t pad[14];
 } __attribute__((aligned(64)));
 
 #define SESS_WHEEL_SLOTS 4096 /* power of two; ticks past it lap lazily */
@@ -84,14 +99,35 @@ size_t sess_mem_size(uint32_t cap);
 /* Lay out a table in mem (sess_mem_size(cap) bytes, 64-byte aligned). */
 struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
 
-static inline uint64_t sess_hash(const struct sess_key *k)
+static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
 {
-	const uint64_t *w = (const uint64_t *)k;
-	uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
+	uint64_t h = w0 * 0x9E3779B97F4A7C15ULL ^ w1 * 0xC2B2AE3D27D4EB4FULL;
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ULL;
 	h ^= h >> 32;
 	return h;
+}
+
+static inline uint64_t sess_hash(const struct sess_key *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+	return sess_hash_words(w[0], w[1]);
+}
+
+/*
+ * Fill k from its fields with two 64-bit stores (a later 64-bit load of k
+ * then forwards from the store buffer instead of stalling) and return its
+ * hash, computed from the same registers.
+ */
+static inline uint64_t sess_key_set(struct sess_key *k, uint32_t saddr, uint32_t daddr,
+				    uint16_t sport, uint16_t dport, uint8_t proto, uint8_t kflags)
+{
+	uint64_t w0, w1;
+	struct sess_key tmp = { saddr, daddr, sport, dport, proto, kflags, 0 };
+	memcpy(&w0, &tmp, 8);
+	memcpy(&w1, (const uint8_t *)&tmp + 8, 8);
+	memcpy(k, &tmp, sizeof(tmp));
+	return sess_hash_words(w0, w1);
 }
 
 static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)
@@ -104,10 +140,21 @@ static inline uint32_t sess_b2(const struct sess_table *t, uint64_t h)
 	return (uint32_t)(h >> 32) & t->bmask;
 }
 
-static inline void sess_prefetch(const struct sess_table *t, uint64_t h)
+/* asm volatile: GCC otherwise drops a prefetch whose result nothing uses. */
+static inline __attribute__((always_inline)) void sess_prefetch_line(const void *p)
 {
-	__builtin_prefetch(&t->buckets[sess_b1(t, h)]);
-	__builtin_prefetch(&t->buckets[sess_b2(t, h)]);
+#if defined(__x86_64__)
+	__asm__ volatile("prefetcht0 %0" : : "m"(*(const volatile char *)p));
+#else
+	__builtin_prefetch(p);
+#endif
+}
+
+/* The first choice only: the second is read when the first has overflowed. */
+static inline __attribute__((always_inline)) void sess_prefetch(const struct sess_table *t,
+								 uint64_t h)
+{
+	sess_prefetch_line(&t->buckets[sess_b1(t, h)]);
 }
 
 /* The key of a NAT session's reply direction (real server -> client). */
@@ -129,7 +176,65 @@ static inline uint32_t sess_index(const struct sess_table *t, const struct sess 
 	return (uint32_t)(s - t->pool);
 }
 
-struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h);
+static inline uint16_t sess_sig(uint64_t h)
+{
+	return (uint16_t)(h >> 16);
+}
+
+static inline bool sess_key_eq(const struct sess_key *a, const struct sess_key *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* Ways of b whose signature is sig, as a bit mask. */
+static inline unsigned sess_sig_match(const struct sess_bucket *b, uint16_t sig)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_load_si128((const __m128i *)b->sig);
+	__m128i m = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
+	unsigned bits = (unsigned)_mm_movemask_epi8(m);
+	/* One bit per way: the even bits of the byte mask. */
+	return (unsigned)_pext_u32_fallback(bits);
+#else
+	unsigned r = 0;
+	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
+		r |= (unsigned)(b->sig[w] == sig) << w;
+	return r;
+#endif
+}
+
+/* Out of line: the rare reply-key case (NAT), rebuilt from the session. */
+struct sess *sess_find_reply(struct sess_table *t, const struct sess_bucket *b, unsigned ways,
+			     const struct sess_key *k);
+
+static inline struct sess *sess_bucket_find(struct sess_table *t, const struct sess_bucket *b,
+					    const struct sess_key *k, uint16_t sig)
+{
+	unsigned ways = sess_sig_match(b, sig);
+	if (ways == 0)
+		return NULL;
+	if (k->kflags & SESS_KEY_REPLY)
+		return sess_find_reply(t, b, ways, k);
+	while (ways) {
+		unsigned w = (unsigned)__builtin_ctz(ways);
+		ways &= ways - 1;
+		uint32_t i = b->idx[w];
+		if (i && sess_key_eq(&t->pool[i].key, k))
+			return &t->pool[i];
+	}
+	return NULL;
+}
+
+static inline struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h)
+{
+	uint16_t sig = sess_sig(h);
+	const struct sess_bucket *b1 = &t->buckets[sess_b1(t, h)];
+	struct sess *s = sess_bucket_find(t, b1, k, sig);
+	if (s || b1->ovf == 0)
+		return s;
+	return sess_bucket_find(t, &t->buckets[sess_b2(t, h)], k, sig);
+}
 /*
  * Add k (not present) expiring at now + timeout. Returns the zeroed session
  * with its key set, or NULL when the pool or both buckets are full.

@@ -170,6 +170,10 @@ struct snap *snap_build(const struct snap_src *src)
 		s->vip_hash[h] = (uint16_t)(i + 1);
 	}
 	free(vips);
+	for (uint32_t i = 0; i < s->n_svc; i++) {
+		const struct snap_vip *v = snap_vip_find(s, s->svc[i].vip);
+		s->svc[i].owned = v && v->owned;
+	}
 	build_natrs(c, s);
 	s->owner_mask = 0xffffffff;
 	for (unsigned i = 0; i < c->n_vs; i++)

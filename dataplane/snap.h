@@ -31,6 +31,7 @@ struct snap_svc {
 	uint16_t vport;    /* network order */
 	uint8_t proto;
 	uint8_t fwd;
+	uint8_t owned;     /* its VIP is ours now (VRRP): the fast path's test */
 	uint16_t slot;     /* stable service slot (counters, sched state) */
 	uint16_t n_rs;
 	const struct sched_ops *sched;
