@@ -32,6 +32,7 @@ struct worker *dp_workers[VIPD_MAX_WORKERS];
 unsigned dp_n_workers;
 
 #define EXPIRE_BUDGET 128
+#define SESS_AHEAD 4 /* packets between a session's prefetch and its use */
 #define IDLE_SPINS 64
 
 int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
@@ -540,9 +541,15 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (v != PKT_REDIRECT && keyed)
 			sess_prefetch(w->sess, pi[i].hash);
 	}
-	/* Pass 2: act. */
+	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
+	 * arrived during pass 1). */
+	for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
+		if (pi[i].verdict == PKT_VIP_FLOW)
+			sess_prefetch_entry(w->sess, pi[i].hash);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
+			sess_prefetch_entry(w->sess, pi[i + SESS_AHEAD].hash);
 		switch (pi[i].verdict) {
 		case PKT_VIP_FLOW:
 			vip_flow(w, pidx, m, &pi[i]);
