@@ -175,6 +175,7 @@ static const struct conf_key conf_global_keys[] = {
 	{ K_SECS("smtp_connect_timeout", smtp_connect_timeout, 0.01, 3600) },
 	{ K_BOOL("sloppy_tcp", sloppy_tcp) },
 	{ K_STR("metrics_listen", metrics_listen) },
+	{ K_BOOL("no_service_reply", no_service_reply) },
 	{ K_BOOL("expire_nodest_conn", expire_nodest_conn) },
 	{ K_UINT("tcp_timeout", tcp_timeout, 1, 604800) },
 	{ K_UINT("tcpfin_timeout", tcpfin_timeout, 1, 604800) },

@@ -177,6 +177,7 @@ struct conf_global {
 	double smtp_connect_timeout; /* default 30 */
 	bool sloppy_tcp;           /* schedule TCP flows on non-SYN packets too */
 	char metrics_listen[64];   /* "ADDR:PORT" of the Prometheus endpoint, "" = off */
+	bool no_service_reply;     /* VIP port without a service: RST / ICMP, not a silent drop */
 	bool expire_nodest_conn;   /* default false, as IPVS */
 	uint32_t tcp_timeout, tcpfin_timeout, udp_timeout; /* 900, 120, 300 */
 };

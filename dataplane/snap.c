@@ -188,6 +188,7 @@ struct snap *snap_build(const struct snap_src *src)
 	s->t_udp = clock_secs_to_ticks(g->udp_timeout);
 	s->sloppy_tcp = g->sloppy_tcp;
 	s->expire_nodest = g->expire_nodest_conn;
+	s->no_service_reply = g->no_service_reply;
 	return s;
 }
 

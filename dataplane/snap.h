@@ -73,7 +73,7 @@ struct snap {
 	uint32_t owner_mask;
 	/* Timeouts in ticks (dataplane/clock.h). */
 	uint32_t t_tcp, t_tcpfin, t_udp; /* the configurable ones (ipvsadm --set) */
-	bool sloppy_tcp, expire_nodest;
+	bool sloppy_tcp, expire_nodest, no_service_reply;
 };
 
 static inline uint32_t snap_mix(uint32_t a, uint32_t b)

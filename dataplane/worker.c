@@ -375,9 +375,10 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		case XMIT_TUN_TOO_BIG:
 			w->st->port[pidx].drops[VIPD_DROP_TUN_TOO_BIG]++;
 			if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
-				xmit_icmp_frag_needed(m, &port_tab[pidx].mac, port_tab[pidx].addr,
-						      (uint16_t)(port_tab[out].mtu -
-								 sizeof(struct rte_ipv4_hdr)));
+				/* Type 3 code 4: fragmentation needed, with the next-hop MTU. */
+				xmit_icmp_error(m, &port_tab[pidx].mac, port_tab[pidx].addr, 3, 4,
+						(uint16_t)(port_tab[out].mtu -
+							   sizeof(struct rte_ipv4_hdr)));
 				tx(w, pidx, m);
 			} else {
 				rte_pktmbuf_free(m);
@@ -494,6 +495,33 @@ static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 	send_to_client(w, m, s);
 }
 
+/*
+ * A VIP port without a service, with no_service_reply: answer as a host
+ * with nothing listening would (TCP RST, ICMP port unreachable). Counted as
+ * no_service all the same. False: not answerable (a RST), drop it.
+ */
+static bool reject(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip =
+		(const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) +
+					      sizeof(struct rte_ether_hdr));
+	/* Never answer an ICMP error with another (RFC 1122). */
+	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
+		return false;
+	w->st->port[pidx].drops[VIPD_DROP_NO_SERVICE]++;
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		if (!xmit_tcp_rst(m, &port_tab[pidx].mac)) {
+			w->st->port[pidx].drops[VIPD_DROP_NO_SERVICE]--;
+			return false;
+		}
+	} else {
+		/* From the VIP itself: the port is what is unreachable. */
+		xmit_icmp_error(m, &port_tab[pidx].mac, ip->dst_addr, 3, 3, 0);
+	}
+	tx(w, pidx, m);
+	return true;
+}
+
 /* Which worker handles this client: both directions of a flow, and all of a
  * persistent client's flows, meet on one worker whatever RSS did. */
 static inline uint8_t owner_of(const struct snap *sn, uint32_t client)
@@ -576,6 +604,9 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			redir[pi[i].owner][nredir[pi[i].owner]++] = m;
 			break;
 		default:
+			if (pi[i].drop == VIPD_DROP_NO_SERVICE && sn->no_service_reply &&
+			    reject(w, pidx, m))
+				break;
 			drop(w, pidx, m, pi[i].drop);
 			break;
 		}

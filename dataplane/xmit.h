@@ -143,11 +143,11 @@ static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32
 }
 
 /*
- * Turn m, a packet the tunnel cannot carry, into ICMP "fragmentation needed"
- * (type 3 code 4, RFC 1191 next-hop MTU) back to its sender, from src.
+ * Turn m into an ICMP error (type, code; info = the RFC 1191 next-hop MTU for
+ * "fragmentation needed") back to its sender, from src, quoting its header.
  */
-static inline void xmit_icmp_frag_needed(struct rte_mbuf *m, const struct rte_ether_addr *smac,
-					 uint32_t src, uint16_t next_mtu)
+static inline void xmit_icmp_error(struct rte_mbuf *m, const struct rte_ether_addr *smac,
+				   uint32_t src, uint8_t type, uint8_t code, uint16_t info)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(eth + 1);
@@ -172,10 +172,10 @@ static inline void xmit_icmp_frag_needed(struct rte_mbuf *m, const struct rte_et
 	ip->dst_addr = client;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	ic->icmp_type = 3; /* destination unreachable */
-	ic->icmp_code = 4; /* fragmentation needed and DF set */
+	ic->icmp_type = type;
+	ic->icmp_code = code;
 	ic->icmp_ident = 0;
-	ic->icmp_seq_nb = rte_cpu_to_be_16(next_mtu);
+	ic->icmp_seq_nb = rte_cpu_to_be_16(info);
 	memcpy(ic + 1, quote, qlen);
 	ic->icmp_cksum = 0;
 	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
@@ -186,6 +186,59 @@ static inline void xmit_icmp_frag_needed(struct rte_mbuf *m, const struct rte_et
 	}
 	m->data_len = (uint16_t)(sizeof(*eth) + tot);
 	m->pkt_len = m->data_len;
+}
+
+/*
+ * Turn m, a TCP segment nobody listens for, into the RST that answers it
+ * (RFC 793: seq = its ACK if it had one, else ack = its seq + length).
+ * Returns false for a RST (never answered).
+ */
+static inline bool xmit_tcp_rst(struct rte_mbuf *m, const struct rte_ether_addr *smac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_tcp_hdr *in = (struct rte_tcp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	if (in->tcp_flags & RTE_TCP_RST_FLAG)
+		return false;
+	uint32_t seg_len = rte_be_to_cpu_16(ip->total_length) - rte_ipv4_hdr_len(ip) -
+			   (uint32_t)(in->data_off >> 4) * 4 +
+			   !!(in->tcp_flags & RTE_TCP_SYN_FLAG) + !!(in->tcp_flags & RTE_TCP_FIN_FLAG);
+	struct rte_tcp_hdr th = {
+		.src_port = in->dst_port,
+		.dst_port = in->src_port,
+		.data_off = 5 << 4,
+	};
+	if (in->tcp_flags & RTE_TCP_ACK_FLAG) {
+		th.sent_seq = in->recv_ack;
+		th.tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		th.recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(in->sent_seq) + seg_len);
+		th.tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	uint32_t a = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = a;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(th));
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct rte_tcp_hdr *out = (struct rte_tcp_hdr *)(ip + 1);
+	memcpy(out, &th, sizeof(th));
+	out->cksum = rte_ipv4_udptcp_cksum(ip, out);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = *smac;
+	if (m->next) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+	}
+	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + sizeof(th));
+	m->pkt_len = m->data_len;
+	return true;
 }
 
 #endif
