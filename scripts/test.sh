@@ -29,12 +29,9 @@ elif ! bash scripts/setup.sh; then
     add 0 1
 fi
 
-echo "=== unit tests (meson test)"
-if [ -f build/build.ninja ]; then
-    rm -f build/meson-logs/testlog.json
-    timeout -k 30 900 meson test -C build --no-rebuild --print-errorlogs
-    mrc=$?
-    read -r up uf < <("$PY" - build/meson-logs/testlog.json "$mrc" <<'PYEOF'
+# Cases counted from meson's testlog.json (cmocka cases, not executables).
+count_meson() {
+    "$PY" - "$1" "$2" <<'PYEOF'
 import json, re, sys
 path, rc = sys.argv[1], int(sys.argv[2])
 p = f = 0
@@ -63,11 +60,33 @@ if rc != 0 and f == 0:
     f = 1   # meson itself failed (e.g. a test did not build)
 print(p, f)
 PYEOF
-)
+}
+
+echo "=== unit tests (meson test)"
+if [ -f build/build.ninja ]; then
+    rm -f build/meson-logs/testlog.json
+    timeout -k 30 900 meson test -C build --no-rebuild --print-errorlogs
+    mrc=$?
+    read -r up uf < <(count_meson build/meson-logs/testlog.json "$mrc")
     echo "unit tests: ${up:-0} ok, ${uf:-1} failing (meson rc=$mrc)"
     add "${up:-0}" "${uf:-1}"
 else
     echo "test: no build/build.ninja: unit tests not run"
+    add 0 1
+fi
+
+echo "=== unit tests again, debug build with ASan and UBSan"
+if { [ -f build-asan/build.ninja ] || meson setup build-asan -Dbuildtype=debug \
+        -Db_sanitize=address,undefined >/dev/null; } && ninja -C build-asan >/dev/null; then
+    rm -f build-asan/meson-logs/testlog.json
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        timeout -k 30 900 meson test -C build-asan --no-rebuild --print-errorlogs
+    arc=$?
+    read -r ap af < <(count_meson build-asan/meson-logs/testlog.json "$arc")
+    echo "sanitized unit tests: ${ap:-0} ok, ${af:-1} failing (meson rc=$arc)"
+    add "${ap:-0}" "${af:-1}"
+else
+    echo "test: the ASan/UBSan build FAILED"
     add 0 1
 fi
 
