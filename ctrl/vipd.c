@@ -192,6 +192,10 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 		reload(msg, sizeof(msg));
 		return;
 	}
+	if (quit) {
+		VLOG_NOTICE("signal %d: already shutting down", (int)sig);
+		return;
+	}
 	VLOG_NOTICE("signal %d: shutting down", (int)sig);
 	quit = true;
 	event_base_loopbreak(base);
@@ -221,6 +225,20 @@ static struct event *every(double secs, event_callback_fn cb)
 	return e;
 }
 
+static void on_kpath(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	kpath_poll();
+}
+
+/*
+ * Runs until a signal asks to stop, then stops the modules while the signal
+ * handlers, timers and the kernel path still run: notifiers' emails and
+ * VRRP's goodbye adverts still reach the wire, and a second SIGTERM does not
+ * kill vipd halfway.
+ */
 static void control_loop(uint32_t idle_max_us)
 {
 	struct event *sig[3];
@@ -246,6 +264,10 @@ static void control_loop(uint32_t idle_max_us)
 		if (idle_us < (idle_max_us ? idle_max_us : 1))
 			idle_us = idle_us * 2 > idle_max_us ? idle_max_us : idle_us * 2;
 	}
+	/* The modules' stop runs the loop while it waits: keep the kernel path moving. */
+	struct event *t3 = every(0.001, on_kpath);
+	modules_stop();
+	event_free(t3);
 	for (int i = 0; i < 3; i++)
 		event_free(sig[i]);
 	event_free(t1);
@@ -365,7 +387,6 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		fprintf(stderr, "vipd: ready\n");
 		control_loop(idle);
-		modules_stop();
 	} else {
 		VLOG_ERR("start-up failed: %s", strerror(-rc));
 	}

@@ -66,6 +66,8 @@ static struct {
 	struct vrrp_if ifs[VIPD_MAX_PORTS];
 	unsigned n_if;
 	struct event *poll_ev;
+	struct event *warm_ev;         /* starts the instances once the dataplane can forward */
+	uint64_t warm_until;
 } vr;
 
 static uint64_t mono_us(void)
@@ -322,9 +324,11 @@ static void track(struct vrrp_inst *in, uint64_t now)
 						    : "its services are alive again");
 		vrrp_fsm_set_priority(&in->fsm, now, prio);
 	}
-	/* A refused snapshot publish (-EBUSY) is retried here. */
+	/* A refused snapshot publish (-EBUSY) is retried here; not before the
+	 * Startup event (a configured MASTER owns its VIPs from the first
+	 * snapshot) nor after shutdown (the hand-over releases them). */
 	bool master = in->fsm.state == VRRP_ST_MASTER;
-	if (model.vrrp_master && model.vrrp_master[in->idx] != master)
+	if (in->fsm.running && model.vrrp_master && model.vrrp_master[in->idx] != master)
 		set_owner(in, master);
 }
 
@@ -349,6 +353,35 @@ static int port_index(const struct vipd_conf *c, const char *name)
 		if (strcmp(c->ports[p].name, name) == 0)
 			return (int)p;
 	return -1;
+}
+
+/*
+ * Startup of each instance, once the real servers of its services are
+ * resolved (or VRRP_WARMUP_MAX_S has passed): a configured MASTER coming
+ * back would otherwise preempt the backup and send its gratuitous ARPs while
+ * its dataplane still drops the VIPs' packets for want of a MAC.
+ */
+static void on_warmup(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	uint64_t now = mono_us();
+	bool waiting = false;
+	for (unsigned i = 0; i < vr.n; i++) {
+		struct vrrp_inst *in = &vr.inst[i];
+		if (in->fsm.running)
+			continue;
+		if (!vrrp_track_neigh_ready(in->cv) && now < vr.warm_until) {
+			waiting = true;
+			continue;
+		}
+		vrrp_fsm_start(&in->fsm, now);
+		arm(in);
+		publish(in);
+	}
+	if (!waiting && vr.warm_ev)
+		event_del(vr.warm_ev);
 }
 
 /* What this build cannot do is refused, with the file and line. */
@@ -484,6 +517,8 @@ static void release_all(void)
 {
 	if (vr.poll_ev)
 		event_free(vr.poll_ev);
+	if (vr.warm_ev)
+		event_free(vr.warm_ev);
 	for (unsigned i = 0; i < vr.n; i++)
 		inst_free(&vr.inst[i]);
 	for (unsigned k = 0; k < vr.n_if; k++) {
@@ -501,7 +536,7 @@ int vrrp_module_start(struct event_base *base, const struct vipd_conf *c)
 {
 	int rc;
 	if (c->n_vrrp == 0)
-		return 0;
+		return vrrp_tel_init(0); /* /vipd/vrrp answers, with no instance */
 	if ((rc = check_supported(c)))
 		return rc;
 	memset(&vr, 0, sizeof(vr));
@@ -537,10 +572,17 @@ int vrrp_module_start(struct event_base *base, const struct vipd_conf *c)
 			    in->cv->name, in->cv->vrid, in->cv->version,
 			    port_tab[in->port].kernel_name, ip_str(in->pc.saddr, a), in->fsm.prio,
 			    in->cv->advert_int, in->cv->n_peers ? "unicast" : "multicast");
-		vrrp_fsm_start(&in->fsm, now);
-		arm(in);
 		publish(in);
 	}
+	/* The Startup events come from the warm-up timer, at once if it can. */
+	vr.warm_until = now + (uint64_t)(VRRP_WARMUP_MAX_S * 1e6);
+	vr.warm_ev = event_new(base, -1, EV_PERSIST, on_warmup, NULL);
+	struct timeval wt = tv_of(0.01);
+	if (vr.warm_ev == NULL || event_add(vr.warm_ev, &wt)) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	on_warmup(-1, 0, NULL);
 	return 0;
 fail:
 	release_all();

@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "ctrl/model.h"
 #include "dataplane/port.h"
+#include "dataplane/rs.h"
 
 static int ioctl_fd = -1;
 
@@ -90,6 +91,30 @@ bool vrrp_track_port_up(const struct vipd_conf *c, unsigned p, char *why, size_t
 	return true;
 }
 
+static bool serves(const struct conf_vrrp *v, uint32_t addr)
+{
+	for (unsigned k = 0; k < v->n_vips; k++)
+		if (v->vips[k] == addr)
+			return true;
+	return false;
+}
+
+bool vrrp_track_neigh_ready(const struct conf_vrrp *v)
+{
+	const struct vipd_conf *c = model.conf;
+	for (unsigned s = 0; c && s < c->n_vs; s++) {
+		if (!serves(v, c->vs[s].addr))
+			continue;
+		const struct model_svc *ms = &model.svc[s];
+		for (unsigned j = 0; j < ms->n_rs; j++) {
+			const struct rs_slot *r = rs_get(ms->rs[j]);
+			if (ms->up[j] && r && !(rs_mac(r) & RS_MAC_VALID))
+				return false;
+		}
+	}
+	return true;
+}
+
 uint8_t vrrp_track_priority(const struct conf_vrrp *v)
 {
 	const struct vipd_conf *c = model.conf;
@@ -98,10 +123,7 @@ uint8_t vrrp_track_priority(const struct conf_vrrp *v)
 		return (uint8_t)prio;
 	for (unsigned s = 0; s < c->n_vs; s++) {
 		const struct conf_vs *vs = &c->vs[s];
-		bool ours = false;
-		for (unsigned k = 0; k < v->n_vips && !ours; k++)
-			ours = v->vips[k] == vs->addr;
-		if (ours && vs->n_rs > 0 && model_live_weight(s) == 0)
+		if (serves(v, vs->addr) && vs->n_rs > 0 && model_live_weight(s) == 0)
 			prio -= VRRP_TRACK_SVC_PENALTY;
 	}
 	return (uint8_t)(prio < 1 ? 1 : prio);

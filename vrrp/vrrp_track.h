@@ -33,6 +33,15 @@ struct conf_vrrp;
 #define VRRP_TRACK_SVC_PENALTY 50
 #define VRRP_TRACK_POLL_S 0.1
 
+/*
+ * Whether the dataplane can forward the VIPs of v right now: every live real
+ * server of their services has its MAC resolved. A director that takes the
+ * VIPs (and sends gratuitous ARPs) before that drops the first packets:
+ * vipd's start waits for it, a little (VRRP_WARMUP_MAX_S).
+ */
+bool vrrp_track_neigh_ready(const struct conf_vrrp *v);
+#define VRRP_WARMUP_MAX_S 0.5
+
 int vrrp_track_init(void);
 void vrrp_track_fini(void);
 /* Whether config port p (its index) is usable; if not, why in buf. */
