@@ -31,6 +31,9 @@
 #   --addrs A       real-server addresses (default 10); ports = N / A
 #   --delay-loop S  seconds between checks of one real server (default 1)
 #   --seconds S     measured window (default 30); --settle S (default 5)
+#   --tap-qlen Q    set the TAP twin's txqueuelen to Q once vipd is up (default:
+#                   leave vipd's, 1000); the kernel drops what the control core
+#                   has not read when that queue is full (ip -s link: TX dropped)
 #   --keep DIR      keep the config, vipd log and summaries in DIR
 set -u
 
@@ -43,6 +46,7 @@ LOOP=1
 SECONDS_=30
 SETTLE=5
 KEEP=""
+TAPQ=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--seconds) SECONDS_=$2; shift 2 ;;
 	--settle) SETTLE=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
+	--tap-qlen) TAPQ=$2; shift 2 ;;
 	-h|--help) sed -n '3,40p' "$0"; exit 0 ;;
 	*) echo "hc_scale: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -116,7 +121,8 @@ RS_MAC=$(ip -n "$NS_RS" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*
 
 # the listener: PORTS ports on every address, accept + close
 mkfifo "$TMP/ready"
-nsx "$NS_RS" "$PY" "$ROOT/tests/lab/lab_hc.py" _listen --first $FIRST_PORT \
+# (not through nsx: $! must be the process itself, ip netns exec execs it)
+ip netns exec "$NS_RS" "$PY" "$ROOT/tests/lab/lab_hc.py" _listen --first $FIRST_PORT \
 	--last $((FIRST_PORT + PORTS - 1)) >"$TMP/ready" 2>"$TMP/listen.err" &
 LISTEN_PID=$!
 read -r -t 60 line <"$TMP/ready" || true
@@ -152,7 +158,7 @@ EOF
 HUGE_FREE=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 HUGE_KB=$(awk '/Hugepagesize/ {print $2}' /proc/meminfo)
 if [ $((HUGE_FREE * HUGE_KB)) -ge $((768 * 1024)) ]; then MEM=(--in-memory); else MEM=(--no-huge -m 512); fi
-nsx "$NS_DIR" "$VIPD" -f "$TMP/vipd.conf" -- --no-pci "--file-prefix=$FP" "${MEM[@]}" \
+ip netns exec "$NS_DIR" "$VIPD" -f "$TMP/vipd.conf" -- --no-pci "--file-prefix=$FP" "${MEM[@]}" \
 	>"$TMP/vipd.log" 2>&1 &
 VIPD_PID=$!
 SOCK="/var/run/dpdk/$FP/dpdk_telemetry.v2"
@@ -162,13 +168,24 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 grep -q "vipd: ready" "$TMP/vipd.log" || die "vipd not ready: $(tail -20 "$TMP/vipd.log")"
+if [ "$TAPQ" -gt 0 ]; then ip -n "$NS_DIR" link set vipd-lan0 txqueuelen "$TAPQ" || die "txqueuelen"; fi
 
 # -- measure ---------------------------------------------------------------------
-"$PY" - "$SOCK" "$VIPD_PID" "$N" "$LOOP" "$SETTLE" "$SECONDS_" "$TMP" "$LISTEN_PID" <<'EOF'
-import json, os, socket, sys, time
+"$PY" - "$SOCK" "$VIPD_PID" "$N" "$LOOP" "$SETTLE" "$SECONDS_" "$TMP" "$LISTEN_PID" "$NS_DIR" <<'EOF'
+import json, os, socket, subprocess, sys, time
 sock, pid, n, loop, settle, secs, tmp, lpid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
     float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), sys.argv[7], int(sys.argv[8])
+ns_dir = sys.argv[9]
 HZ = os.sysconf("SC_CLK_TCK")
+
+def tap_tx_dropped():
+    # the kernel's side of the TAP twin: what it could not hand to vipd
+    out = subprocess.run(["ip", "-n", ns_dir, "-j", "-s", "link", "show", "vipd-lan0"],
+                         capture_output=True, text=True).stdout
+    try:
+        return json.loads(out)[0]["stats64"]["tx"]["dropped"]
+    except (ValueError, LookupError):
+        return 0
 
 def tel(cmd):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -197,9 +214,13 @@ while True:
 print(f"hc_scale: {n} checks up {time.monotonic() - t0:.1f} s after start")
 time.sleep(settle)
 tel("/vipd/checks_summary,reset")
+st0 = tel("/vipd/stats")
+td0 = tap_tx_dropped()
 c0, m0, l0, w0 = cpu(pid), cpu(pid, pid), cpu(lpid), time.monotonic()
 time.sleep(secs)
 s = tel("/vipd/checks_summary")
+st1 = tel("/vipd/stats")
+td1 = tap_tx_dropped()
 c1, m1, l1, w1 = cpu(pid), cpu(pid, pid), cpu(lpid), time.monotonic()
 el = w1 - w0
 res = {k: v for k, v in s.items() if k.startswith("result_") and v}
@@ -208,10 +229,16 @@ out = {"checks": n, "delay_loop_s": loop, "window_s": round(el, 1),
        "drift_p50_ms": s["drift_p50_us"] / 1000, "drift_p99_ms": s["drift_p99_us"] / 1000,
        "drift_p999_ms": s["drift_p999_us"] / 1000, "drift_max_ms": s["drift_max_us"] / 1000,
        "drift_mean_ms": s["drift_mean_us"] / 1000, "max_inflight": s["max_inflight"],
-       "down_now": s["down"], "transitions_down": s["transitions_down"], "results_total": res,
+       "down_now": s["down"], "transitions_down": s["transitions_down"], "results_since_start": res,
        "control_core_cpu_pct": round(100 * (m1 - m0) / el, 1),
        "vipd_cpu_pct": round(100 * (c1 - c0) / el, 1),
-       "listener_cpu_pct": round(100 * (l1 - l0) / el, 1)}
+       "listener_cpu_pct": round(100 * (l1 - l0) / el, 1),
+       # the kernel path carries every check's packets: its drops are check failures
+       "dataplane_drops_in_window": {k: st1[k] - st0.get(k, 0) for k in st1
+                                     if k.startswith("drop_") and st1[k] - st0.get(k, 0)},
+       "tap_kernel_tx_dropped_in_window": td1 - td0,
+       "kernel_path_pkts_per_s": round((st1["to_kernel"] - st0["to_kernel"] +
+                                        st1["from_kernel"] - st0["from_kernel"]) / el)}
 json.dump(out, open(os.path.join(tmp, "result.json"), "w"), indent=1)
 print(json.dumps(out, indent=1))
 ok = out["drift_p99_ms"] < 100

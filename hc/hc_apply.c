@@ -104,9 +104,13 @@ static void hc_model_result(const struct hc_check *ck, int rc, const char *what)
 
 void hc_apply_verdict(struct hc_check *ck, bool up, const char *reason)
 {
-	char rsb[40], vsb[40], subject[192], body[256];
+	char rsb[40], vsb[40], subject[192], body[256], ok[48];
 	int rc = model_set_rs_health(ck->vs, ck->rs, up);
 
+	if (up) {
+		snprintf(ok, sizeof(ok), "%s succeeded", conf_check_name(ck->cc->type));
+		reason = ok;
+	}
 	VLOG_NOTICE("realserver %s of %s %s: %s", ck->rs_label, ck->svc_label, up ? "UP" : "DOWN",
 		    reason);
 	hc_tel_count(up ? HC_TEL_UP : HC_TEL_DOWN);

@@ -102,7 +102,6 @@ void hc_table_get(struct hc_check ***cks, unsigned *n);
 /* Install cks (renumbered) for c; returns the previous table for the caller to free. */
 void hc_table_swap(struct hc_check **cks, unsigned n, const struct vipd_conf *c,
 		   struct hc_check ***old, unsigned *n_old);
-void hc_log_started(const char *what, struct hc_check **cks, unsigned n);
 
 /* hc_conn.c */
 int hc_tls_init(void);

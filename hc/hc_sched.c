@@ -317,7 +317,7 @@ struct hc_check **hc_table_alloc(const struct vipd_conf *c, unsigned *n_out)
 	return calloc(n + 1, sizeof(struct hc_check *));
 }
 
-void hc_log_started(const char *what, struct hc_check **cks, unsigned n)
+static void hc_log_started(const char *what, struct hc_check **cks, unsigned n)
 {
 	unsigned by_type[CONF_CHECK_DNS + 1] = { 0 };
 	for (unsigned i = 0; i < n; i++)
@@ -358,6 +358,7 @@ int hc_module_start(struct event_base *base, const struct vipd_conf *c)
 		for (unsigned i = 0; i < k; i++)
 			hc_check_free(cks[i]);
 		free(cks);
+		hc_tls_fini();
 		return rc;
 	}
 	struct hc_check **none;

@@ -14,8 +14,8 @@ fi
 
 BUILD_PKGS=(libdpdk-dev dpdk dpdk-dev meson ninja-build pkg-config gcc libc6-dev
             libconfig-dev libevent-dev libjansson-dev libcmocka-dev libssl-dev libpcap-dev)
-LAB_PKGS=(nginx-light keepalived python3 python3-scapy python3-pytest python3-aiosmtpd
-          ethtool tcpdump iputils-ping curl iproute2 procps kmod)
+LAB_PKGS=(nginx-light keepalived python3 python3-scapy python3-pytest python3-aiosmtpd python3-prometheus-client
+          ethtool tcpdump iputils-ping curl iproute2 procps kmod dnsmasq-base)
 OPTIONAL_PKGS=(wrk)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
