@@ -55,7 +55,7 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 		 * A failed server takes no new flow: weight 0 (inhibit_on_failure
 		 * keeps its sessions; otherwise its avail word drops them too).
 		 */
-		out[j].weight = ms->up[j] ? vs->rs[j].weight : 0;
+		out[j].weight = ms->up[j] ? model_rs_weight(i, j) : 0;
 		out[j].u_threshold = vs->rs[j].u_threshold > 0 ? (uint32_t)vs->rs[j].u_threshold : 0;
 	}
 	return (uint16_t)ms->n_rs;
@@ -207,6 +207,7 @@ void model_stop(void)
 		for (unsigned i = 0; i < model.conf->n_vs; i++) {
 			free(model.svc[i].rs);
 			free(model.svc[i].up);
+			free(model.svc[i].wdyn);
 		}
 		conf_free(model.conf);
 	}
@@ -223,8 +224,54 @@ uint64_t model_live_weight(unsigned vs)
 	uint64_t w = 0;
 	for (unsigned j = 0; j < ms->n_rs; j++)
 		if (ms->up[j])
-			w += model.conf->vs[vs].rs[j].weight;
+			w += model_rs_weight(vs, j);
 	return w;
+}
+
+uint32_t model_rs_weight(unsigned vs, unsigned rs)
+{
+	const struct model_svc *ms = &model.svc[vs];
+	if (ms->wdyn && ms->wdyn[rs] != UINT32_MAX)
+		return ms->wdyn[rs];
+	return model.conf->vs[vs].rs[rs].weight;
+}
+
+/* keepalived's quorum with hysteresis, after the live weight moved. */
+static int quorum_update(unsigned vs)
+{
+	const struct conf_vs *cv = &model.conf->vs[vs];
+	struct model_svc *ms = &model.svc[vs];
+	uint64_t live = model_live_weight(vs);
+	if (ms->quorum_ok && live + cv->hysteresis < cv->quorum) {
+		ms->quorum_ok = false;
+		return MODEL_EV_QUORUM_LOST;
+	}
+	if (!ms->quorum_ok && live >= (uint64_t)cv->quorum + cv->hysteresis) {
+		ms->quorum_ok = true;
+		return MODEL_EV_QUORUM_GAINED;
+	}
+	return MODEL_EV_NONE;
+}
+
+int model_set_rs_weight(unsigned vs, unsigned rs, uint32_t weight)
+{
+	if (model.conf == NULL || vs >= model.conf->n_vs || rs >= model.svc[vs].n_rs ||
+	    weight > 65535)
+		return -EINVAL;
+	struct model_svc *ms = &model.svc[vs];
+	if (ms->wdyn == NULL) {
+		ms->wdyn = malloc(sizeof(*ms->wdyn) * (ms->n_rs + 1));
+		if (ms->wdyn == NULL)
+			return -ENOMEM;
+		for (unsigned j = 0; j <= ms->n_rs; j++)
+			ms->wdyn[j] = UINT32_MAX;
+	}
+	if (model_rs_weight(vs, rs) == weight)
+		return MODEL_EV_NONE;
+	ms->wdyn[rs] = weight;
+	int ev = quorum_update(vs);
+	int rc = model_publish();
+	return rc ? rc : ev;
 }
 
 int model_set_rs_health(unsigned vs, unsigned rs, bool up)
@@ -242,16 +289,7 @@ int model_set_rs_health(unsigned vs, unsigned rs, bool up)
 	/* New flows: the next snapshot has it at weight 0 (tables rebuilt). */
 	bool republish = true;
 
-	/* keepalived's quorum with hysteresis. */
-	uint64_t live = model_live_weight(vs);
-	int ev = MODEL_EV_NONE;
-	if (ms->quorum_ok && live + cv->hysteresis < cv->quorum) {
-		ms->quorum_ok = false;
-		ev = MODEL_EV_QUORUM_LOST;
-	} else if (!ms->quorum_ok && live >= (uint64_t)cv->quorum + cv->hysteresis) {
-		ms->quorum_ok = true;
-		ev = MODEL_EV_QUORUM_GAINED;
-	}
+	int ev = quorum_update(vs);
 	if (ev != MODEL_EV_NONE && ms->sorry)
 		republish = true;
 	if (republish) {

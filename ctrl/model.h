@@ -28,6 +28,8 @@ struct model_svc {
 	unsigned n_rs;
 	uint32_t *rs;     /* handles, in config order */
 	bool *up;         /* per real server health */
+	uint32_t *wdyn;   /* per real server weight set at run time (MISC_CHECK
+			   * misc_dynamic), UINT32_MAX = the configured one */
 	bool quorum_ok;
 	uint32_t sorry;   /* sorry server handle, 0 = none */
 };
@@ -61,6 +63,14 @@ int model_publish(void);
  * sorry_server follow. Returns -errno or an enum model_event.
  */
 int model_set_rs_health(unsigned vs, unsigned rs, bool up);
+/*
+ * A checker's weight for real server rs of service vs (MISC_CHECK with
+ * misc_dynamic): used instead of the configured one until the next change or
+ * reload. Returns -errno or an enum model_event (quorum may move).
+ */
+int model_set_rs_weight(unsigned vs, unsigned rs, uint32_t weight);
+/* The weight real server rs of service vs schedules with when up. */
+uint32_t model_rs_weight(unsigned vs, unsigned rs);
 /* VRRP: instance i (config index) became master (true) or not; republishes. */
 int model_set_vrrp_master(unsigned i, bool master);
 /* Sum of the weights of the live real servers of service vs. */

@@ -196,6 +196,7 @@ int model_apply(struct vipd_conf *c)
 	for (unsigned o = 0; o < old->n_vs; o++) {
 		free(model.svc[o].rs);
 		free(model.svc[o].up);
+		free(model.svc[o].wdyn); /* a reload restores configured weights */
 	}
 	free(model.svc);
 	free(model.live);

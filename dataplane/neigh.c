@@ -2,6 +2,7 @@
 #include "neigh.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -71,8 +72,28 @@ void neigh_snoop(const uint32_t *handles, unsigned n, const struct rte_mbuf *m)
 	}
 }
 
+/* Addresses asked for in this tick: one request per address, however many
+ * services name the real server. */
+#define ASKED_SET 4096
+static uint32_t asked_set[ASKED_SET];
+
+static bool asked_now(uint32_t addr)
+{
+	for (uint32_t i = (addr * 2654435761u) & (ASKED_SET - 1), n = 0; n < ASKED_SET;
+	     i = (i + 1) & (ASKED_SET - 1), n++) {
+		if (asked_set[i] == addr)
+			return true;
+		if (asked_set[i] == 0) {
+			asked_set[i] = addr;
+			return false;
+		}
+	}
+	return false; /* full: ask again rather than never */
+}
+
 void neigh_tick(const uint32_t *handles, unsigned n, uint64_t now_ms)
 {
+	memset(asked_set, 0, sizeof(asked_set));
 	for (unsigned k = 0; k < n; k++) {
 		struct rs_slot *r = rs_get(handles[k]);
 		uint32_t i = rs_handle_idx(handles[k]);
@@ -82,6 +103,8 @@ void neigh_tick(const uint32_t *handles, unsigned n, uint64_t now_ms)
 		if (asked_ms[i] && now_ms - asked_ms[i] < wait)
 			continue;
 		asked_ms[i] = now_ms;
+		if (asked_now(r->addr))
+			continue;
 		const struct port_info *p = &port_tab[r->out_port];
 		arp_send(r->out_port, RTE_ARP_OP_REQUEST, p->addr, r->addr, NULL);
 	}

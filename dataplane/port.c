@@ -233,6 +233,16 @@ static int kernel_addr(const struct conf_port *p, const char *ifname)
 		rc = -errno;
 		goto out;
 	}
+	/*
+	 * The kernel's queue toward vipd: health checks of thousands of real
+	 * servers burst past the default 1000 frames while the control core
+	 * sleeps between polls.
+	 */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_qlen = 10000;
+	if (ioctl(fd, SIOCSIFTXQLEN, &ifr) < 0)
+		VLOG_WARN("%s: txqueuelen: %s", ifname, strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {

@@ -26,12 +26,6 @@
 /* Long enough for a notifier's work, short enough that hung ones cannot pile up. */
 #define HC_NOTIFY_TIMEOUT_S 30.0
 
-/*
- * misc_dynamic needs the model to change a live real server's weight. Until
- * ctrl/model provides this call (see the hc issue's notes), the reference is
- * weak and a dynamic weight is logged and counted as not applied.
- */
-int model_set_rs_weight(unsigned vs, unsigned rs, uint32_t weight) __attribute__((weak));
 
 static const char *hc_router_id(void)
 {
@@ -137,18 +131,9 @@ void hc_apply_weight(struct hc_check *ck, int weight)
 
 	if (w == ck->weight)
 		return;
-	if (model_set_rs_weight == NULL) {
-		VLOG_WARN("realserver %s of %s: MISC_CHECK asks for weight %d (was %d); not "
-			  "applied: this build's model cannot change a weight",
-			  ck->rs_label, ck->svc_label, w, ck->weight);
-		hc_tel_count(HC_TEL_WEIGHT_UNSUPPORTED);
-		ck->weight = w; /* warn once per change, not at every run */
-		hc_tel_weight(ck, w);
-		return;
-	}
 	int rc = model_set_rs_weight(ck->vs, ck->rs, (uint32_t)w);
-	VLOG_NOTICE("realserver %s of %s weight %d -> %d (MISC_CHECK misc_dynamic)", ck->rs_label,
-		    ck->svc_label, ck->weight, w);
+	VLOG_NOTICE("realserver %s of %s weight %d (was %d; MISC_CHECK misc_dynamic)",
+		    ck->rs_label, ck->svc_label, w, ck->weight);
 	if (rc >= 0) {
 		ck->weight = w;
 		hc_tel_weight(ck, w);
