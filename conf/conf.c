@@ -11,6 +11,7 @@
  */
 #include "conf_pvt.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -96,74 +97,29 @@ void conf_free(struct vipd_conf *c)
 	free(c);
 }
 
-static void *dup_mem(const void *src, size_t n, bool *ok)
-{
-	void *d = malloc(n ? n : 1);
-	if (d == NULL)
-		*ok = false;
-	else if (n)
-		memcpy(d, src, n);
-	return d;
-}
-
-struct vipd_conf *conf_dup(const struct vipd_conf *c)
-{
-	bool ok = true;
-	struct vipd_conf *d = dup_mem(c, sizeof(*c), &ok);
-	if (d == NULL)
-		return NULL;
-	d->ports = dup_mem(c->ports, sizeof(*c->ports) * c->n_ports, &ok);
-	d->vrrp = dup_mem(c->vrrp, sizeof(*c->vrrp) * c->n_vrrp, &ok);
-	/* Room for one more service: runtime edits add them one at a time. */
-	d->vs = calloc(c->n_vs + 1, sizeof(*c->vs));
-	if (d->vs == NULL) {
-		d->n_vs = 0;
-		conf_free(d);
-		return NULL;
-	}
-	for (unsigned i = 0; i < c->n_vs; i++) {
-		d->vs[i] = c->vs[i];
-		d->vs[i].rs = calloc(c->vs[i].n_rs + 1, sizeof(*c->vs[i].rs));
-		if (d->vs[i].rs == NULL)
-			ok = false;
-		else
-			memcpy(d->vs[i].rs, c->vs[i].rs, sizeof(*c->vs[i].rs) * c->vs[i].n_rs);
-	}
-	if (!ok) {
-		conf_free(d);
-		return NULL;
-	}
-	return d;
-}
-
-/* Field by field, ignoring where in the file they were written. */
-bool conf_ports_equal(const struct vipd_conf *a, const struct vipd_conf *b)
-{
-	if (a->n_ports != b->n_ports || memcmp(&a->dpdk, &b->dpdk, sizeof(a->dpdk)) != 0)
-		return false;
-	for (unsigned i = 0; i < a->n_ports; i++) {
-		struct conf_port x = a->ports[i], y = b->ports[i];
-		x.line = y.line = 0;
-		if (memcmp(&x, &y, sizeof(x)) != 0)
-			return false;
-	}
-	return true;
-}
-
-bool conf_vrrp_equal(const struct vipd_conf *a, const struct vipd_conf *b)
-{
-	if (a->n_vrrp != b->n_vrrp)
-		return false;
-	for (unsigned i = 0; i < a->n_vrrp; i++) {
-		struct conf_vrrp x = a->vrrp[i], y = b->vrrp[i];
-		x.line = y.line = 0;
-		if (memcmp(&x, &y, sizeof(x)) != 0)
-			return false;
-	}
-	return true;
-}
-
 /* ---- global and dpdk ---------------------------------------------------- */
+
+/* "ADDR:PORT" of the Prometheus endpoint, checked here so --check catches it. */
+static void conf_global_metrics(struct conf_ctx *cx, const config_setting_t *s,
+				const char *where, void *obj)
+{
+	struct conf_global *g = obj;
+	char buf[sizeof(g->metrics_listen)], *colon, *end;
+	struct in_addr a;
+
+	if (!conf_dec_str(cx, s, where, buf, sizeof(buf)))
+		return;
+	strcpy(g->metrics_listen, buf);
+	if (buf[0] == '\0')
+		return;
+	colon = strrchr(buf, ':');
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (colon)
+		*colon = '\0';
+	if (colon == NULL || *end || port < 1 || port > 65535 || inet_pton(AF_INET, buf, &a) != 1)
+		conf_err(cx, s, where, "metrics_listen '%s': want IPv4ADDR:PORT (port 1..65535)",
+			 g->metrics_listen);
+}
 
 #define KT struct conf_global
 static const struct conf_key conf_global_keys[] = {
@@ -174,7 +130,7 @@ static const struct conf_key conf_global_keys[] = {
 	{ K_UINT("smtp_port", smtp_port, 1, 65535) },
 	{ K_SECS("smtp_connect_timeout", smtp_connect_timeout, 0.01, 3600) },
 	{ K_BOOL("sloppy_tcp", sloppy_tcp) },
-	{ K_STR("metrics_listen", metrics_listen) },
+	{ K_FN("metrics_listen", conf_global_metrics) },
 	{ K_BOOL("no_service_reply", no_service_reply) },
 	{ K_BOOL("expire_nodest_conn", expire_nodest_conn) },
 	{ K_UINT("tcp_timeout", tcp_timeout, 1, 604800) },

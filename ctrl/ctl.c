@@ -353,11 +353,15 @@ int ctl_exec(char *line, char *out, size_t len)
 		return rc ? fail(out, len, "%s", msg) : ok(out, len, msg);
 	}
 	/* quiesce and drain: weight 0, sessions continue (drain: until they end). */
-	if ((strcmp(av[0], "quiesce") == 0 || strcmp(av[0], "drain") == 0) && ac == 3) {
+	if (strcmp(av[0], "quiesce") == 0 || strcmp(av[0], "drain") == 0) {
+		if (ac != 3)
+			return fail(out, len, "usage: %s VIP:PORT[/PROTO] RS:PORT", av[0]);
 		char *wav[3] = { av[1], av[2], (char *)"0" };
 		return edit(wav, 3, out, len, do_weight);
 	}
-	if (strcmp(av[0], "flush") == 0 && ac == 1) {
+	if (strcmp(av[0], "flush") == 0) {
+		if (ac != 1)
+			return fail(out, len, "usage: flush (takes no argument)");
 		__atomic_add_fetch(&dp_flush_gen, 1, __ATOMIC_RELEASE);
 		return ok(out, len, "sessions flushed on every worker");
 	}

@@ -150,7 +150,7 @@ static void write_realservers(struct evbuffer *b, const struct snap *s)
 					 ntohs(r->port));
 				if (up_f) {
 					evbuffer_add_printf(b, "vipd_realserver_up{%s} %u\n", rl,
-							    r->avail ? 1u : 0u);
+							    s->svc[i].rs[j].up ? 1u : 0u);
 				} else if (w_f) {
 					evbuffer_add_printf(b, "vipd_realserver_weight{%s} %u\n", rl,
 							    s->svc[i].rs[j].weight);
@@ -274,4 +274,13 @@ void metrics_module_stop(void)
 		evhttp_free(http);
 		http = NULL;
 	}
+}
+
+int metrics_module_reload(struct event_base *base, const struct vipd_conf *old,
+			  const struct vipd_conf *new)
+{
+	if (strcmp(old->global.metrics_listen, new->global.metrics_listen) == 0)
+		return 0;
+	metrics_module_stop();
+	return metrics_module_start(base, new);
 }

@@ -15,5 +15,8 @@ struct vipd_conf;
 
 int metrics_module_start(struct event_base *base, const struct vipd_conf *c);
 void metrics_module_stop(void);
+/* A changed metrics_listen moves the endpoint. */
+int metrics_module_reload(struct event_base *base, const struct vipd_conf *old,
+			  const struct vipd_conf *new);
 
 #endif

@@ -16,13 +16,15 @@
 
 struct model model;
 
-/* Snapshots (and retired slots) waiting for their grace period. */
-#define RETIRED_MAX 64
-static struct {
+/* Snapshots waiting for their grace period (grows with bursts of changes). */
+struct retired_snap {
 	struct snap *snap;
 	uint64_t token;
-} retired[RETIRED_MAX];
-static unsigned n_retired;
+};
+static struct retired_snap *retired;
+static unsigned n_retired, cap_retired;
+/* A change the model holds that the last publish could not carry (ENOMEM). */
+static bool dirty;
 
 bool model_vip_owned(uint32_t vip, void *arg)
 {
@@ -47,6 +49,7 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 	if (!ms->quorum_ok && ms->sorry) {
 		out[0].handle = ms->sorry;
 		out[0].weight = 1;
+		out[0].up = 1;
 		return 1;
 	}
 	for (unsigned j = 0; j < ms->n_rs; j++) {
@@ -57,8 +60,20 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 		 */
 		out[j].weight = ms->up[j] ? model_rs_weight(i, j) : 0;
 		out[j].u_threshold = vs->rs[j].u_threshold > 0 ? (uint32_t)vs->rs[j].u_threshold : 0;
+		out[j].up = ms->up[j];
 	}
 	return (uint16_t)ms->n_rs;
+}
+
+static int grow_retired(void)
+{
+	unsigned cap = cap_retired ? cap_retired * 2 : 64;
+	struct retired_snap *r = realloc(retired, sizeof(*r) * cap);
+	if (r == NULL)
+		return -ENOMEM;
+	retired = r;
+	cap_retired = cap;
+	return 0;
 }
 
 int model_publish(void)
@@ -95,14 +110,14 @@ int model_publish(void)
 	free(lists);
 	free(slots);
 	free(nrs);
-	if (s == NULL)
-		return -ENOMEM;
-	if (n_retired == RETIRED_MAX) {
-		/* Should not happen with a 10 ms reclaim timer; do not block. */
+	if (s == NULL || (n_retired == cap_retired && grow_retired() != 0)) {
 		snap_free(s);
-		VLOG_ERR("too many snapshots awaiting their grace period; change deferred");
-		return -EBUSY;
+		/* The model has the change: the reclaim timer publishes it again. */
+		dirty = true;
+		VLOG_ERR("snapshot not published (out of memory); retrying");
+		return -ENOMEM;
 	}
+	dirty = false;
 	static uint32_t version;
 	s->version = ++version;
 	struct snap *old = __atomic_exchange_n(&dp_snap, s, __ATOMIC_ACQ_REL);
@@ -127,6 +142,8 @@ void model_reclaim(void)
 	/* Every worker has passed a quiescent state since the last retirement. */
 	if (n_retired == 0)
 		rs_reclaim();
+	if (dirty)
+		model_publish();
 }
 
 int model_start(struct vipd_conf *c)
@@ -203,6 +220,9 @@ void model_stop(void)
 	for (unsigned i = 0; i < n_retired; i++)
 		snap_free(retired[i].snap);
 	n_retired = 0;
+	free(retired);
+	retired = NULL;
+	cap_retired = 0;
 	if (model.conf) {
 		for (unsigned i = 0; i < model.conf->n_vs; i++) {
 			free(model.svc[i].rs);

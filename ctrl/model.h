@@ -89,5 +89,7 @@ void model_stop(void);
 int model_apply(struct vipd_conf *c);
 /* Free the configs replaced by model_apply (at shutdown). */
 void model_apply_free_old(void);
+/* Free the replaced configs except these two (still referenced by modules). */
+void model_apply_release(const struct vipd_conf *keep1, const struct vipd_conf *keep2);
 
 #endif

@@ -21,7 +21,7 @@
 #include "dataplane/port.h"
 #include "dataplane/rs.h"
 
-/* Configs replaced by a reload: modules may still point into them. */
+/* Configs replaced by a change, which a module may still point into. */
 #define GRAVE_MAX 256
 static struct vipd_conf *grave[GRAVE_MAX];
 static unsigned n_grave;
@@ -30,6 +30,18 @@ void model_apply_free_old(void)
 {
 	while (n_grave)
 		conf_free(grave[--n_grave]);
+}
+
+void model_apply_release(const struct vipd_conf *keep1, const struct vipd_conf *keep2)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n_grave; i++) {
+		if (grave[i] == keep1 || grave[i] == keep2)
+			grave[k++] = grave[i];
+		else
+			conf_free(grave[i]);
+	}
+	n_grave = k;
 }
 
 static int find_vs(const struct vipd_conf *c, const struct conf_vs *v)
@@ -214,7 +226,12 @@ int model_apply(struct vipd_conf *c)
 	for (unsigned i = 0; i < c->n_vs; i++)
 		model.svc[i].quorum_ok = model_live_weight(i) + c->vs[i].hysteresis >= c->vs[i].quorum;
 	grave[n_grave++] = old;
-	return model_publish();
+	/*
+	 * The model is the new config from here: a publish that fails is
+	 * retried by the reclaim timer, never undone (c now belongs here).
+	 */
+	model_publish();
+	return 0;
 
 fail:
 	/*

@@ -237,9 +237,7 @@ static int cmd_realservers(const char *cmd, const char *params, struct rte_tel_d
 			rte_tel_data_add_dict_u64(e, "port", ntohs(r->port));
 			rte_tel_data_add_dict_string(e, "forwarding", conf_fwd_name(r->fwd));
 			rte_tel_data_add_dict_u64(e, "weight", v->rs[j].weight);
-			rte_tel_data_add_dict_string(e, "state",
-						     __atomic_load_n(&r->avail, __ATOMIC_RELAXED)
-							     ? "up" : "down");
+			rte_tel_data_add_dict_string(e, "state", v->rs[j].up ? "up" : "down");
 			rte_tel_data_add_dict_string(e, "mac", mac);
 			add_ctr(e, &c);
 			char key[32];
@@ -258,14 +256,32 @@ static void ep(char *buf, size_t len, uint32_t a, uint16_t p)
 	snprintf(buf, len, "%s:%u", s, ntohs(p));
 }
 
+/* "N", "vip=ADDR", "client=ADDR" in any order, separated by spaces or commas. */
+static void session_filter(const char *params, unsigned *limit, uint32_t *vip, uint32_t *client)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", params ? params : "");
+	for (char *save = NULL, *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
+		if (strncmp(t, "vip=", 4) == 0)
+			inet_pton(AF_INET, t + 4, vip);
+		else if (strncmp(t, "client=", 7) == 0)
+			inet_pton(AF_INET, t + 7, client);
+		else
+			*limit = (unsigned)strtoul(t, NULL, 10);
+	}
+}
+
 /*
- * params: "N" = at most N entries (default 50). The tables are read while
- * their workers write them: an answer is a sample, never a stall.
+ * params: a limit N (default 50, at most 100), vip=ADDR, client=ADDR. The
+ * tables are read while their workers write them: an answer is a sample,
+ * never a stall.
  */
 static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
-	unsigned limit = params && *params ? (unsigned)strtoul(params, NULL, 10) : 50;
+	unsigned limit = 50;
+	uint32_t want_vip = 0, want_client = 0;
+	session_filter(params, &limit, &want_vip, &want_client);
 	unsigned n = 0;
 	uint32_t now = clock_now();
 	if (limit == 0 || limit > 100)
@@ -276,6 +292,9 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 		for (uint32_t i = 1; i <= t->cap && n < limit; i++) {
 			struct sess s = t->pool[i];
 			if (s.tprev == 0 || s.key.proto == 0 || (s.key.kflags & SESS_KEY_TEMPLATE))
+				continue;
+			if ((want_vip && s.key.daddr != want_vip) ||
+			    (want_client && s.key.saddr != want_client))
 				continue;
 			struct rte_tel_data *e = rte_tel_data_alloc();
 			char src[32], vip[32], dst[32] = "?", key[32];
@@ -302,6 +321,37 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+/* Per worker lcore: how busy it is and what it holds. */
+static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned w = 0; w < dp_n_workers; w++) {
+		const struct stats_lcore *l = stats_lc[w];
+		struct rte_tel_data *e = rte_tel_data_alloc();
+		char key[16], ratio[32];
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "lcore", dp_workers[w]->lcore);
+		rte_tel_data_add_dict_u64(e, "rx_queues", dp_workers[w]->n_rxq);
+		rte_tel_data_add_dict_u64(e, "loops", l->loops);
+		rte_tel_data_add_dict_u64(e, "busy_loops", l->busy_loops);
+		rte_tel_data_add_dict_u64(e, "idle_sleeps", l->sleeps);
+		snprintf(ratio, sizeof(ratio), "%.4f",
+			 l->loops ? (double)l->busy_loops / (double)l->loops : 0.0);
+		rte_tel_data_add_dict_string(e, "busy_ratio", ratio);
+		snprintf(ratio, sizeof(ratio), "%.4f",
+			 l->loops ? (double)l->sleeps / (double)l->loops : 0.0);
+		rte_tel_data_add_dict_string(e, "idle_ratio", ratio);
+		rte_tel_data_add_dict_u64(e, "sessions", l->sessions);
+		rte_tel_data_add_dict_u64(e, "templates", l->templates);
+		rte_tel_data_add_dict_u64(e, "session_capacity", dp_workers[w]->sess->cap);
+		snprintf(key, sizeof(key), "w%u", w);
+		rte_tel_data_add_dict_container(d, key, e, 0);
+	}
+	return 0;
+}
+
 int telemetry_init(unsigned qs_thread_id)
 {
 	tel_qs_id = qs_thread_id;
@@ -315,7 +365,9 @@ int telemetry_init(unsigned qs_thread_id)
 	rc |= rte_telemetry_register_cmd("/vipd/services", cmd_services,
 					 "Virtual services and their counters");
 	rc |= rte_telemetry_register_cmd("/vipd/sessions", cmd_sessions,
-					 "A sample of live sessions. Param: max entries (<= 100)");
+					 "A sample of live sessions. Params: N (<= 100), vip=A, client=A");
+	rc |= rte_telemetry_register_cmd("/vipd/workers", cmd_workers,
+					 "Worker lcores: loops, busy and idle ratios, sessions");
 	rc |= rte_telemetry_register_cmd("/vipd/realservers", cmd_realservers,
 					 "Real servers and their counters. Param: vip:port/proto");
 	return rc;

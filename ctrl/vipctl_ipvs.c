@@ -303,8 +303,13 @@ static int change(const char *ctl_path, int argc, char **argv)
 			cmd = map[i].cmd;
 	char line[1024];
 	int n = snprintf(line, sizeof(line), "%s %s/%s", cmd, svc, proto);
-	if (rs)
+	if (rs && strchr(rs, ':') == NULL) {
+		/* ipvsadm: a real server without a port takes the service's. */
+		const char *vport = strrchr(svc, ':');
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s%s", rs, vport ? vport : "");
+	} else if (rs) {
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s", rs);
+	}
 	for (int i = 0; i < nopt && n < (int)sizeof(line); i++)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s", opts[i]);
 	return ctl_send(ctl_path, line);

@@ -91,6 +91,12 @@ struct ctl_module {
 		      const struct vipd_conf *new);
 };
 
+/*
+ * Configs modules keep pointers into: the first one (alert's global settings)
+ * and the one VRRP last started with. Every other replaced config is freed.
+ */
+static const struct vipd_conf *first_conf, *vrrp_conf;
+
 /* VRRP is left alone unless its instances changed: no state flap on reload. */
 static int vrrp_module_reload(struct event_base *b, const struct vipd_conf *old,
 			      const struct vipd_conf *new)
@@ -98,6 +104,7 @@ static int vrrp_module_reload(struct event_base *b, const struct vipd_conf *old,
 	if (conf_vrrp_equal(old, new))
 		return 0;
 	vrrp_module_stop();
+	vrrp_conf = new;
 	return vrrp_module_start(b, new);
 }
 
@@ -108,7 +115,7 @@ static const struct ctl_module modules[] = {
 	{ "hc", hc_module_start, hc_module_stop, hc_module_reload }, /* uses script, alert */
 	{ "vrrp", vrrp_module_start, vrrp_module_stop, vrrp_module_reload }, /* last */
 	{ "ctl", ctl_module_start, ctl_module_stop, NULL },
-	{ "metrics", metrics_module_start, metrics_module_stop, NULL },
+	{ "metrics", metrics_module_start, metrics_module_stop, metrics_module_reload },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -157,10 +164,16 @@ static int apply_config(struct vipd_conf *c, char *msg, size_t len)
 		conf_free(c);
 		return rc;
 	}
+	bool all_followed = true;
 	for (unsigned i = 0; modules[i].name; i++)
-		if (modules[i].reload && (rc = modules[i].reload(base, old, c)) != 0)
+		if (modules[i].reload && (rc = modules[i].reload(base, old, c)) != 0) {
 			VLOG_ERR("%s: following the new configuration: %s", modules[i].name,
 				 strerror(-rc));
+			all_followed = false;
+		}
+	/* A module that could not follow may still point into the old ones. */
+	if (all_followed)
+		model_apply_release(first_conf, vrrp_conf);
 	snprintf(msg, len, "applied: %u services", c->n_vs);
 	return 0;
 }
@@ -382,6 +395,7 @@ int main(int argc, char **argv)
 	struct rte_mempool *mp = NULL;
 	uint32_t idle = c->dpdk.idle_sleep_max_us;
 	int rc = start_dataplane(c, &mp);
+	first_conf = vrrp_conf = c;
 	if (rc == 0)
 		rc = modules_start(c);
 	if (rc == 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "rs.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <string.h>
@@ -39,6 +40,10 @@ int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, u
 	r->svc = svc;
 	r->live = 1;
 	r->static_mac = 0;
+	/* A reused slot starts with fresh counters (its sessions are gone or
+	 * stale: stale ones no longer touch them, see sess_end). */
+	for (unsigned l = 0; l < stats_n_lc; l++)
+		memset(&stats_lc[l]->rs[i], 0, sizeof(stats_lc[l]->rs[i]));
 	__atomic_store_n(&r->mac, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->avail, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->gen, gen, __ATOMIC_RELEASE);
@@ -94,6 +99,9 @@ int svc_slot_alloc(void)
 	for (unsigned i = 0; i < SVC_MAX; i++)
 		if (!svc_used[i]) {
 			svc_used[i] = 1;
+			/* Not yet in any snapshot: no worker counts into it. */
+			for (unsigned l = 0; l < stats_n_lc; l++)
+				memset(&stats_lc[l]->svc[i], 0, sizeof(stats_lc[l]->svc[i]));
 			return (int)i;
 		}
 	return -ENOSPC;

@@ -22,6 +22,7 @@
 #include "dataplane/rs.h"
 #include "dataplane/tcpstate.h"
 #include "dataplane/icmp.h"
+#include "dataplane/worker_pvt.h"
 #include "dataplane/xmit.h"
 
 struct snap *dp_snap;
@@ -83,19 +84,6 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 	return 0;
 }
 
-static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enum vipd_drop why)
-{
-	w->st->port[pidx].drops[why]++;
-	rte_pktmbuf_free(m);
-}
-
-static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
-{
-	struct stats_port *sp = &w->st->port[pidx];
-	sp->tx_pkts++;
-	sp->tx_bytes += m->pkt_len;
-	rte_eth_tx_buffer(port_tab[pidx].id, (uint16_t)w->id, w->txb[pidx], m);
-}
 
 /* Account a session's end and free its slot. */
 static void sess_end(struct worker *w, struct sess *s)
@@ -104,11 +92,14 @@ static void sess_end(struct worker *w, struct sess *s)
 	if (s->key.kflags & SESS_KEY_TEMPLATE) {
 		st->templates--;
 	} else {
-		struct stats_ctr *rc = &st->rs[rs_handle_idx(s->rs)];
-		if (s->state == TCPS_ESTABLISHED)
-			rc->active--;
-		else
-			rc->inactive--;
+		/* A removed real server's slot may serve another one now. */
+		if (rs_get(s->rs)) {
+			struct stats_ctr *rc = &st->rs[rs_handle_idx(s->rs)];
+			if (s->state == TCPS_ESTABLISHED)
+				rc->active--;
+			else
+				rc->inactive--;
+		}
 		if (s->aux)
 			w->sess->pool[s->aux].aux--;
 		if (s->nat_addr) {
@@ -158,7 +149,9 @@ static void set_state(struct worker *w, struct sess *s, uint8_t ns)
 	if (ns == s->state)
 		return;
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	if (s->state == TCPS_ESTABLISHED)
+	if (rs_get(s->rs) == NULL)
+		; /* counted for a real server that is gone: nothing to move */
+	else if (s->state == TCPS_ESTABLISHED)
 		rc->active--, rc->inactive++;
 	else if (ns == TCPS_ESTABLISHED)
 		rc->active++, rc->inactive--;
@@ -495,32 +488,6 @@ static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 	send_to_client(w, m, s);
 }
 
-/*
- * A VIP port without a service, with no_service_reply: answer as a host
- * with nothing listening would (TCP RST, ICMP port unreachable). Counted as
- * no_service all the same. False: not answerable (a RST), drop it.
- */
-static bool reject(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
-{
-	const struct rte_ipv4_hdr *ip =
-		(const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) +
-					      sizeof(struct rte_ether_hdr));
-	/* Never answer an ICMP error with another (RFC 1122). */
-	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
-		return false;
-	w->st->port[pidx].drops[VIPD_DROP_NO_SERVICE]++;
-	if (ip->next_proto_id == IPPROTO_TCP) {
-		if (!xmit_tcp_rst(m, &port_tab[pidx].mac)) {
-			w->st->port[pidx].drops[VIPD_DROP_NO_SERVICE]--;
-			return false;
-		}
-	} else {
-		/* From the VIP itself: the port is what is unreachable. */
-		xmit_icmp_error(m, &port_tab[pidx].mac, ip->dst_addr, 3, 3, 0);
-	}
-	tx(w, pidx, m);
-	return true;
-}
 
 /* Which worker handles this client: both directions of a flow, and all of a
  * persistent client's flows, meet on one worker whatever RSS did. */
@@ -605,7 +572,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			break;
 		default:
 			if (pi[i].drop == VIPD_DROP_NO_SERVICE && sn->no_service_reply &&
-			    reject(w, pidx, m))
+			    worker_reject(w, pidx, m))
 				break;
 			drop(w, pidx, m, pi[i].drop);
 			break;
@@ -665,43 +632,6 @@ static unsigned drain_inject(struct worker *w)
 	return total;
 }
 
-/* A flush asked for by the control core, a bounded part per loop. */
-static void flush_step(struct worker *w)
-{
-	uint32_t want = __atomic_load_n(&dp_flush_gen, __ATOMIC_ACQUIRE);
-	if (want == w->flush_gen)
-		return;
-	struct sess_table *t = w->sess;
-	if (w->flush_cursor == 0)
-		w->flush_cursor = 1;
-	uint32_t end = w->flush_cursor + 4096;
-	for (; w->flush_cursor <= t->cap && w->flush_cursor < end; w->flush_cursor++) {
-		struct sess *s = &t->pool[w->flush_cursor];
-		/* In use: it is linked in the wheel (a head marker or a predecessor). */
-		if (s->tprev == 0 || s->key.proto == 0)
-			continue;
-		if (s->nat_addr) {
-			struct sess_key rk = sess_reply_key(s);
-			sess_index_del(t, &rk, sess_hash(&rk), s);
-			s->nat_addr = 0;
-		}
-		if (!(s->key.kflags & SESS_KEY_TEMPLATE)) {
-			struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-			if (s->state == TCPS_ESTABLISHED)
-				rc->active--;
-			else
-				rc->inactive--;
-			w->st->sessions--;
-		} else {
-			w->st->templates--;
-		}
-		sess_delete(t, s);
-	}
-	if (w->flush_cursor > t->cap) {
-		w->flush_cursor = 0;
-		w->flush_gen = want;
-	}
-}
 
 int worker_main(void *arg)
 {
@@ -732,7 +662,7 @@ int worker_main(void *arg)
 		for (unsigned p = 0; p < port_n; p++)
 			rte_eth_tx_buffer_flush(port_tab[p].id, (uint16_t)w->id, w->txb[p]);
 		sess_expire(w->sess, w->now, EXPIRE_BUDGET, on_expire, w);
-		flush_step(w);
+		worker_flush_step(w);
 		w->snap = NULL;
 		rte_rcu_qsbr_quiescent(dp_qs, w->id);
 
