@@ -315,6 +315,70 @@ static int cmd_checks(int fd, int argc, char **argv, bool as_json)
 	return 0;
 }
 
+/*
+ * One screen for "is this director healthy": forwarding totals, workers,
+ * services with their live real servers, VRRP instances.
+ */
+static int cmd_status(int fd, int argc, char **argv, bool as_json)
+{
+	(void)argc;
+	(void)argv;
+	json_t *st = tel_query(fd, "/vipd/stats");
+	json_t *wk = tel_query(fd, "/vipd/workers");
+	json_t *svcs = tel_query(fd, "/vipd/services");
+	json_t *rss = tel_query(fd, "/vipd/realservers");
+	json_t *vr = tel_query(fd, "/vipd/vrrp");
+	int rc = 0;
+	if (!st || !wk || !svcs || !rss) {
+		rc = 1;
+		goto out;
+	}
+	if (as_json) {
+		json_t *all = json_pack("{s:O,s:O,s:O,s:O,s:O}", "stats", st, "workers", wk,
+					"services", svcs, "realservers", rss, "vrrp",
+					vr ? vr : json_null());
+		char *txt = json_dumps(all, JSON_INDENT(2) | JSON_SORT_KEYS);
+		puts(txt);
+		free(txt);
+		json_decref(all);
+		goto out;
+	}
+	printf("forwarding: rx %lld  tx %lld  sessions %lld  drops %lld\n",
+	       (long long)num(st, "rx_pkts"), (long long)num(st, "tx_pkts"),
+	       (long long)num(st, "sessions"), (long long)num(st, "drop_total"));
+	const char *k;
+	json_t *e;
+	json_object_foreach(wk, k, e)
+		printf("worker %s: lcore %lld, busy %s, idle %s, sessions %lld of %lld\n", k + 1,
+		       (long long)num(e, "lcore"), str(e, "busy_ratio"), str(e, "idle_ratio"),
+		       (long long)num(e, "sessions"), (long long)num(e, "session_capacity"));
+	json_object_foreach(svcs, k, e) {
+		unsigned up = 0, all = 0;
+		const char *rk;
+		json_t *r;
+		json_object_foreach(rss, rk, r) {
+			if (strcmp(str(r, "service"), str(e, "service")) != 0)
+				continue;
+			all++;
+			up += strcmp(str(r, "state"), "up") == 0;
+		}
+		printf("service %s %s %s: %u of %u real servers up%s\n", str(e, "service"),
+		       str(e, "scheduler"), str(e, "forwarding"), up, all,
+		       up == 0 ? "  <-- NO REAL SERVER" : "");
+	}
+	json_object_foreach(vr, k, e)
+		if (json_is_object(e) && json_is_string(json_object_get(e, "name")))
+			printf("vrrp %s: %s, priority %lld\n", str(e, "name"), str(e, "state"),
+			       (long long)num(e, "priority"));
+out:
+	json_decref(st);
+	json_decref(wk);
+	json_decref(svcs);
+	json_decref(rss);
+	json_decref(vr);
+	return rc;
+}
+
 /* One row per subcommand; modules add theirs here. */
 struct vipctl_cmd {
 	const char *name;
@@ -324,6 +388,7 @@ struct vipctl_cmd {
 };
 
 static const struct vipctl_cmd cmds[] = {
+	{ "status", 0, cmd_status, "one screen: forwarding, workers, services up, VRRP state" },
 	{ "stats", 0, cmd_stats, "totals, ports, services and real servers with their counters" },
 	{ "raw", 1, cmd_raw, "CMD: send a telemetry command (e.g. /vipd/stats), print its JSON" },
 	{ "vrrp", 0, cmd_vrrp, "VRRP instances: state, priority, master, adverts, refused adverts" },
