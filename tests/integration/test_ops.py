@@ -487,3 +487,16 @@ def test_ipvsadm_real_server_without_port(web):
     cp = ops.vipctl(web, "-a", "-t", f"{VIP}:80", "-r", "10.99.0.13", "-g")
     assert cp.returncode == 0, cp.stderr
     assert "10.99.0.13:80" in listing(web, "-ln")
+
+
+def test_status_shows_services_and_their_live_real_servers(lab, web):
+    """vipctl status: forwarding totals, the worker, each service with how many
+    real servers are up; removing one shows in the count."""
+    fetch(lab)
+    cp = ops.vipctl(web, "status")
+    assert cp.returncode == 0, cp.stderr
+    assert "worker 0:" in cp.stdout, cp.stdout
+    assert f"service {VIP}:80/TCP rr DR: 2 of 2 real servers up" in cp.stdout, cp.stdout
+    ok(web, "del-rs", SVC, "10.99.0.12:80")
+    cp = ops.vipctl(web, "status")
+    assert f"service {VIP}:80/TCP rr DR: 1 of 1 real servers up" in cp.stdout, cp.stdout
