@@ -3,7 +3,9 @@
 
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 
+#include "conf/conf.h"
 #include "ctrl/model.h"
 #include "dataplane/neigh.h"
 #include "dataplane/port.h"
@@ -25,6 +27,28 @@ static void up_one(struct rte_mbuf *m)
 	}
 }
 
+/*
+ * use_vmac: the kernel sends VRRP adverts with the TAP's (the port's) MAC;
+ * keepalived's macvlan would send them from the virtual MAC, so do that here.
+ */
+static void vrrp_vmac_source(struct rte_mbuf *m)
+{
+	const struct vipd_conf *c = model.conf;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (c == NULL || c->n_vrrp == 0 || m->data_len < sizeof(*eth) + 20 + 2 ||
+	    eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		return;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	if (ip->next_proto_id != 112 || m->data_len < sizeof(*eth) + rte_ipv4_hdr_len(ip) + 2)
+		return;
+	uint8_t vrid = *((const uint8_t *)ip + rte_ipv4_hdr_len(ip) + 1);
+	for (unsigned i = 0; i < c->n_vrrp; i++)
+		if (c->vrrp[i].use_vmac && c->vrrp[i].vrid == vrid) {
+			eth->src_addr = (struct rte_ether_addr){ { 0, 0, 0x5e, 0, 1, vrid } };
+			return;
+		}
+}
+
 unsigned kpath_poll(void)
 {
 	struct rte_mbuf *m[KBURST];
@@ -42,6 +66,8 @@ unsigned kpath_poll(void)
 		uint16_t n = rte_eth_rx_burst(port_tab[p].tap, 0, m, KBURST);
 		if (n == 0)
 			continue;
+		for (uint16_t i = 0; i < n; i++)
+			vrrp_vmac_source(m[i]);
 		unsigned q = rte_ring_sp_enqueue_burst(port_tab[p].inject, (void **)m, n, NULL);
 		stats_lc[dp_n_workers]->port[p].drops[VIPD_DROP_TX_FULL] += n - q;
 		for (unsigned i = q; i < n; i++)

@@ -10,6 +10,8 @@
 
 #include "dataplane/port.h"
 #include "dataplane/rs.h"
+#include "dataplane/snap.h"
+#include "dataplane/worker.h"
 
 #define RETRY_MS 1000
 #define REFRESH_MS 30000
@@ -23,8 +25,8 @@ void neigh_init(struct rte_mempool *mp)
 	neigh_mp = mp;
 }
 
-static int arp_send(uint16_t pidx, uint16_t op, uint32_t sip, uint32_t tip,
-		    const struct rte_ether_addr *dst)
+static int arp_send_from(uint16_t pidx, uint16_t op, uint32_t sip, uint32_t tip,
+			 const struct rte_ether_addr *dst, const struct rte_ether_addr *smac)
 {
 	struct port_info *p = &port_tab[pidx];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(neigh_mp);
@@ -36,14 +38,14 @@ static int arp_send(uint16_t pidx, uint16_t op, uint32_t sip, uint32_t tip,
 	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
 	if (dst)
 		eth->dst_addr = *dst;
-	eth->src_addr = p->mac;
+	eth->src_addr = *smac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
 	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
 	arp->arp_plen = 4;
 	arp->arp_opcode = rte_cpu_to_be_16(op);
-	arp->arp_data.arp_sha = p->mac;
+	arp->arp_data.arp_sha = *smac;
 	arp->arp_data.arp_sip = sip;
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	arp->arp_data.arp_tip = tip;
@@ -52,6 +54,12 @@ static int arp_send(uint16_t pidx, uint16_t op, uint32_t sip, uint32_t tip,
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+static int arp_send(uint16_t pidx, uint16_t op, uint32_t sip, uint32_t tip,
+		    const struct rte_ether_addr *dst)
+{
+	return arp_send_from(pidx, op, sip, tip, dst, &port_tab[pidx].mac);
 }
 
 void neigh_snoop(const uint32_t *handles, unsigned n, const struct rte_mbuf *m)
@@ -112,5 +120,12 @@ void neigh_tick(const uint32_t *handles, unsigned n, uint64_t now_ms)
 
 int neigh_garp(uint16_t pidx, uint32_t vip)
 {
+	/* use_vmac: announce the VRRP virtual MAC, as the VIP answers with it. */
+	const struct snap *s = __atomic_load_n(&dp_snap, __ATOMIC_ACQUIRE);
+	const struct snap_vip *v = s ? snap_vip_find(s, vip) : NULL;
+	if (v && v->vmac_vrid) {
+		struct rte_ether_addr vmac = { { 0x00, 0x00, 0x5e, 0x00, 0x01, v->vmac_vrid } };
+		return arp_send_from(pidx, RTE_ARP_OP_REQUEST, vip, vip, NULL, &vmac);
+	}
 	return arp_send(pidx, RTE_ARP_OP_REQUEST, vip, vip, NULL);
 }

@@ -83,13 +83,16 @@ static inline uint8_t pkt_arp(const struct snap *sn, const struct port_info *por
 	if (v == NULL || !v->owned)
 		return PKT_KERNEL;
 	uint32_t sip = arp->arp_data.arp_sip;
+	struct rte_ether_addr mac = port->mac;
+	if (v->vmac_vrid) /* use_vmac: the VIP's MAC moves with it */
+		mac = (struct rte_ether_addr){ { 0x00, 0x00, 0x5e, 0x00, 0x01, v->vmac_vrid } };
 	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
 	arp->arp_data.arp_tip = sip;
-	arp->arp_data.arp_sha = port->mac;
+	arp->arp_data.arp_sha = mac;
 	arp->arp_data.arp_sip = v->addr;
 	eth->dst_addr = eth->src_addr;
-	eth->src_addr = port->mac;
+	eth->src_addr = mac;
 	pi->drop = VIPD_DROP_MAX; /* marks an ARP reply for the counters */
 	return PKT_REPLY;
 }
@@ -121,10 +124,15 @@ static inline uint8_t pkt_icmp_echo(const struct port_info *port, struct rte_mbu
 	return PKT_REPLY;
 }
 
-static inline bool pkt_l2_ours(const struct port_info *port, const struct rte_ether_hdr *eth)
+static inline bool pkt_l2_ours(const struct snap *sn, const struct port_info *port,
+			       const struct rte_ether_hdr *eth)
 {
-	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
-	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
+	const uint8_t *d = eth->dst_addr.addr_bytes;
+	if (rte_is_multicast_ether_addr(&eth->dst_addr) ||
+	    rte_is_same_ether_addr(&eth->dst_addr, &port->mac))
+		return true;
+	/* A VRRP virtual MAC this director holds (use_vmac). */
+	return snap_is_vmac(d) && (sn->vmac_held[d[5] / 8] & (1u << (d[5] % 8)));
 }
 
 /*
@@ -264,7 +272,7 @@ static inline uint8_t pkt_classify(const struct snap *sn, const struct port_info
 	if (len < sizeof(struct rte_ether_hdr))
 		return pkt_drop(pi, VIPD_DROP_ETH_TRUNC);
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	if (!pkt_l2_ours(port, eth))
+	if (!pkt_l2_ours(sn, port, eth))
 		return pkt_drop(pi, VIPD_DROP_L2_OTHER);
 	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
 		return pkt_arp(sn, port, m, pi);

@@ -164,6 +164,12 @@ struct snap *snap_build(const struct snap_src *src)
 		v->addr = vips[i];
 		v->port = src->port_ids[pi < 0 ? 0 : pi];
 		v->owned = src->vip_owned ? src->vip_owned(v->addr, src->arg) : 1;
+		for (unsigned k = 0; k < c->n_vrrp; k++)
+			for (unsigned j = 0; j < c->vrrp[k].n_vips; j++)
+				if (c->vrrp[k].use_vmac && c->vrrp[k].vips[j] == v->addr)
+					v->vmac_vrid = c->vrrp[k].vrid;
+		if (v->owned && v->vmac_vrid)
+			s->vmac_held[v->vmac_vrid / 8] |= (uint8_t)(1u << (v->vmac_vrid % 8));
 		uint32_t h = snap_mix(v->addr, 0) & s->vip_hmask;
 		while (s->vip_hash[h])
 			h = (h + 1) & s->vip_hmask;

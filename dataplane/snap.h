@@ -46,7 +46,14 @@ struct snap_vip {
 	uint32_t addr;  /* network order */
 	uint16_t port;  /* DPDK port it is announced on */
 	uint8_t owned;  /* 1: this director answers ARP and forwards for it */
+	uint8_t vmac_vrid; /* use_vmac: answer with 00:00:5e:00:01:vrid; 0 = port MAC */
 };
+
+/* VRRP's virtual MAC 00:00:5e:00:01:{vrid} (RFC 5798 section 7.3). */
+static inline bool snap_is_vmac(const uint8_t *a)
+{
+	return a[0] == 0x00 && a[1] == 0x00 && a[2] == 0x5e && a[3] == 0x00 && a[4] == 0x01;
+}
 
 /* A NAT real server's endpoint: its packets are replies to translate back. */
 struct snap_natrs {
@@ -63,6 +70,8 @@ struct snap {
 	uint32_t svc_hmask, vip_hmask;
 	uint16_t *svc_hash; /* index + 1, 0 = empty; linear probing */
 	uint16_t *vip_hash;
+	/* VRIDs whose virtual MAC this director holds now (use_vmac, master). */
+	uint8_t vmac_held[32];
 	uint32_t n_natrs, natrs_hmask;
 	struct snap_natrs *natrs;
 	uint16_t *natrs_hash;
