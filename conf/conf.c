@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conf: load the libconfig file into struct vipd_conf. This file holds the
- * entry points, the top level, global, dpdk, ports and vrrp_instances, and
- * the checks that span sections; conf_vs.c and conf_check.c hold the virtual
+ * entry points, the top level, global, dpdk, ports, vrrp_scripts,
+ * vrrp_instances and vrrp_sync_groups, and the checks that span sections; conf_vs.c and conf_check.c hold the virtual
  * servers and their health checks, conf_walk.c the shared machinery.
  *
  * keepalived only warns about unknown keywords and truncates what does not
@@ -449,6 +449,7 @@ static const struct conf_key conf_vrrp_keys[] = {
 	{ K_UINT("garp_master_repeat", garp_master_repeat, 1, 255) },
 	{ K_SECS("garp_master_refresh", garp_master_refresh, 0, 86400) },
 	{ K_STRS("track_interface", track_if, n_track_if) },
+	{ K_STRS("track_script", track_script, n_track_script) },
 	{ K_STR("notify_master", notify_master) },
 	{ K_STR("notify_backup", notify_backup) },
 	{ K_STR("notify_fault", notify_fault) },
@@ -516,10 +517,122 @@ static void conf_vrrp_list(struct conf_ctx *cx, const config_setting_t *s,
 		v->preempt = true;
 		v->garp_master_delay = 5;
 		v->garp_master_repeat = 5;
+		v->sync_group = -1;
 		conf_wheref(w, "vrrp_instances[%d]", i);
 		conf_walk(cx, g, w, "vrrp_instance", conf_vrrp_keys,
 			  CONF_ARRAY_SIZE(conf_vrrp_keys), 0, v);
 		conf_vrrp_finish(cx, g, w, v);
+	}
+}
+
+/* ---- vrrp_scripts ------------------------------------------------------- */
+
+static void conf_vscript_weight(struct conf_ctx *cx, const config_setting_t *s,
+				const char *where, void *obj)
+{
+	double v;
+
+	if (conf_dec_num(cx, s, where, true, -253, 253, &v))
+		((struct conf_vrrp_script *)obj)->weight = (int32_t)v;
+}
+
+#define KT struct conf_vrrp_script
+static const struct conf_key conf_vscript_keys[] = {
+	{ K_STR("name", name), .required = true },
+	{ K_STR("script", script), .required = true },
+	{ K_SECS("interval", interval, 0.1, 3600) },
+	{ K_SECS("timeout", timeout, 0.1, 3600) },
+	{ K_FN("weight", conf_vscript_weight) },
+	{ K_UINT("rise", rise, 1, 1000) },
+	{ K_UINT("fall", fall, 1, 1000) },
+};
+CONF_KEYS_FIT(conf_vscript_keys);
+#undef KT
+
+/* A list of groups into a fixed array of max; the count, or -1. */
+static int conf_fixed_list(struct conf_ctx *cx, const config_setting_t *s,
+			   const char *where, unsigned max)
+{
+	int n = conf_group_list(cx, s, where);
+
+	if (n > (int)max) {
+		conf_err(cx, s, where, "%s has %d entries, max %u", conf_sname(s), n, max);
+		return -1;
+	}
+	return n;
+}
+
+static void conf_vscript_list(struct conf_ctx *cx, const config_setting_t *s,
+			      const char *where, void *obj)
+{
+	struct vipd_conf *c = obj;
+	int n = conf_fixed_list(cx, s, where, CONF_MAX_VRRP_SCRIPTS);
+	char w[CONF_WHERE_MAX];
+
+	if (n <= 0)
+		return;
+	c->n_vrrp_scripts = n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		struct conf_vrrp_script *sc = &c->vrrp_scripts[i];
+		uint64_t seen;
+
+		sc->line = config_setting_source_line(g);
+		sc->interval = 1;
+		sc->rise = 1;
+		sc->fall = 1;
+		conf_wheref(w, "vrrp_scripts[%d]", i);
+		seen = conf_walk(cx, g, w, "vrrp_script", conf_vscript_keys,
+				 CONF_ARRAY_SIZE(conf_vscript_keys), 0, sc);
+		/* keepalived: a run may last one interval unless told otherwise. */
+		if (!conf_seen(conf_vscript_keys, CONF_ARRAY_SIZE(conf_vscript_keys), seen,
+			       "timeout"))
+			sc->timeout = sc->interval;
+		if (conf_seen(conf_vscript_keys, CONF_ARRAY_SIZE(conf_vscript_keys), seen,
+			      "script") && sc->script[strspn(sc->script, " \t")] == '\0')
+			conf_err(cx, conf_at(g, "script"), w, "script is empty");
+	}
+}
+
+/* ---- vrrp_sync_groups --------------------------------------------------- */
+
+#define KT struct conf_vrrp_group
+static const struct conf_key conf_group_keys[] = {
+	{ K_STR("name", name), .required = true },
+	{ K_STRS("group", members, n_members), .required = true },
+	{ K_STR("notify_master", notify_master) },
+	{ K_STR("notify_backup", notify_backup) },
+	{ K_STR("notify_fault", notify_fault) },
+	{ K_STR("notify_stop", notify_stop) },
+	{ K_STR("notify", notify) },
+	{ K_BOOL("smtp_alert", smtp_alert) },
+};
+CONF_KEYS_FIT(conf_group_keys);
+#undef KT
+
+static void conf_group_list_fn(struct conf_ctx *cx, const config_setting_t *s,
+			       const char *where, void *obj)
+{
+	struct vipd_conf *c = obj;
+	int n = conf_fixed_list(cx, s, where, CONF_MAX_SYNC_GROUPS);
+	char w[CONF_WHERE_MAX];
+
+	if (n <= 0)
+		return;
+	c->n_sync_groups = n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		struct conf_vrrp_group *sg = &c->sync_groups[i];
+		const config_setting_t *m;
+
+		sg->line = config_setting_source_line(g);
+		conf_wheref(w, "vrrp_sync_groups[%d]", i);
+		conf_walk(cx, g, w, "vrrp_sync_group", conf_group_keys,
+			  CONF_ARRAY_SIZE(conf_group_keys), 0, sg);
+		m = config_setting_get_member(g, "group");
+		if (m && (config_setting_is_array(m) || config_setting_is_list(m)) &&
+		    config_setting_length(m) == 0)
+			conf_err(cx, m, w, "group is empty: name the vrrp instances that move together");
 	}
 }
 
@@ -574,12 +687,68 @@ static void conf_cross_ports(struct conf_ctx *cx, const struct vipd_conf *c)
 	}
 }
 
+/* The element of string list t equal to str (t itself if none): where to point. */
+static const config_setting_t *conf_elem_named(const config_setting_t *t, const char *str,
+					       unsigned nth)
+{
+	for (int j = 0; t && config_setting_is_aggregate(t) && j < config_setting_length(t); j++) {
+		const char *e = config_setting_get_string_elem(t, j);
+
+		if (e && strcmp(e, str) == 0 && nth-- == 0)
+			return config_setting_get_elem(t, j);
+	}
+	return t;
+}
+
+static int conf_vscript_find(const struct vipd_conf *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_vrrp_scripts; i++)
+		if (strcmp(c->vrrp_scripts[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int conf_vrrp_find(const struct vipd_conf *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_vrrp; i++)
+		if (strcmp(c->vrrp[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "chk_a, chk_b" (or "none defined") for messages about an unknown script. */
+static const char *conf_vscript_names(const struct vipd_conf *c)
+{
+	static char buf[256];
+	size_t off = 0;
+
+	snprintf(buf, sizeof(buf), "none defined");
+	for (unsigned i = 0; i < c->n_vrrp_scripts && off < sizeof(buf); i++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
+				i ? ", " : "", c->vrrp_scripts[i].name);
+	return buf;
+}
+
 static void conf_cross_vrrp_refs(struct conf_ctx *cx, const struct vipd_conf *c,
 				 unsigned i, const char *w)
 {
 	const struct conf_vrrp *v = &c->vrrp[i];
 	const config_setting_t *t;
 
+	t = conf_item(cx, "vrrp_instances", i, "track_script");
+	for (unsigned k = 0; k < v->n_track_script; k++) {
+		unsigned twice = 0;
+
+		for (unsigned j = 0; j < k; j++)
+			twice += strcmp(v->track_script[j], v->track_script[k]) == 0;
+		if (twice)
+			conf_err(cx, conf_elem_named(t, v->track_script[k], twice), w,
+				 "track_script '%s' is listed twice", v->track_script[k]);
+		else if (conf_vscript_find(c, v->track_script[k]) < 0)
+			conf_err(cx, conf_elem_named(t, v->track_script[k], 0), w,
+				 "track_script '%s' names no vrrp_script (vrrp_scripts: %s)",
+				 v->track_script[k], conf_vscript_names(c));
+	}
 	if (!c->n_ports) /* already reported; every name would fail */
 		return;
 	if (*v->interface && conf_port_find(c, v->interface) < 0)
@@ -591,18 +760,8 @@ static void conf_cross_vrrp_refs(struct conf_ctx *cx, const struct vipd_conf *c,
 		if (conf_port_find(c, v->track_if[k]) >= 0)
 			continue;
 		/* Point at the element; bad elements were skipped, so search. */
-		const config_setting_t *e = t;
-
-		for (int j = 0; config_setting_is_aggregate(t) &&
-				j < config_setting_length(t); j++) {
-			const char *str = config_setting_get_string_elem(t, j);
-
-			if (str && strcmp(str, v->track_if[k]) == 0) {
-				e = config_setting_get_elem(t, j);
-				break;
-			}
-		}
-		conf_err(cx, e, w, "track_interface '%s' names no port (ports: %s)",
+		conf_err(cx, conf_elem_named(t, v->track_if[k], 0), w,
+			 "track_interface '%s' names no port (ports: %s)",
 			 v->track_if[k], conf_port_names(c));
 	}
 }
@@ -638,13 +797,163 @@ static void conf_cross_vrrp(struct conf_ctx *cx, const struct vipd_conf *c)
 	}
 }
 
+static void conf_cross_vscripts(struct conf_ctx *cx, const struct vipd_conf *c)
+{
+	char w[CONF_WHERE_MAX];
+
+	for (unsigned i = 0; i < c->n_vrrp_scripts; i++) {
+		const struct conf_vrrp_script *s = &c->vrrp_scripts[i];
+
+		conf_wheref(w, "vrrp_scripts[%u]", i);
+		for (unsigned j = 0; j < i; j++)
+			if (*s->name && strcmp(s->name, c->vrrp_scripts[j].name) == 0)
+				conf_err(cx, conf_item(cx, "vrrp_scripts", i, "name"), w,
+					 "duplicate vrrp_script name '%s' (also vrrp_scripts[%u], line %d)",
+					 s->name, j, c->vrrp_scripts[j].line);
+	}
+}
+
+/*
+ * Sync groups: names unique, members are instances, an instance in one group
+ * at most. Fills member_idx and each member's sync_group.
+ */
+static void conf_cross_groups(struct conf_ctx *cx, struct vipd_conf *c)
+{
+	char w[CONF_WHERE_MAX];
+
+	for (unsigned g = 0; g < c->n_sync_groups; g++) {
+		struct conf_vrrp_group *sg = &c->sync_groups[g];
+		const config_setting_t *t = conf_item(cx, "vrrp_sync_groups", g, "group");
+
+		conf_wheref(w, "vrrp_sync_groups[%u]", g);
+		for (unsigned j = 0; j < g; j++)
+			if (*sg->name && strcmp(sg->name, c->sync_groups[j].name) == 0)
+				conf_err(cx, conf_item(cx, "vrrp_sync_groups", g, "name"), w,
+					 "duplicate vrrp_sync_group name '%s' (also vrrp_sync_groups[%u], line %d)",
+					 sg->name, j, c->sync_groups[j].line);
+		for (unsigned k = 0; k < sg->n_members; k++) {
+			const char *name = sg->members[k];
+			unsigned twice = 0;
+			int i;
+
+			for (unsigned j = 0; j < k; j++)
+				twice += strcmp(sg->members[j], name) == 0;
+			if (twice) {
+				conf_err(cx, conf_elem_named(t, name, twice), w,
+					 "vrrp instance '%s' is listed twice", name);
+				continue;
+			}
+			i = conf_vrrp_find(c, name);
+			if (i < 0) {
+				conf_err(cx, conf_elem_named(t, name, 0), w,
+					 "group member '%s' names no vrrp instance", name);
+				continue;
+			}
+			sg->member_idx[k] = (unsigned)i;
+			if (c->vrrp[i].sync_group >= 0) {
+				const struct conf_vrrp_group *o = &c->sync_groups[c->vrrp[i].sync_group];
+
+				/* keepalived ignores the second membership: refused here. */
+				conf_err(cx, conf_elem_named(t, name, 0), w,
+					 "vrrp instance '%s' is already in sync group '%s' (line %d): an instance belongs to one group at most",
+					 name, o->name, o->line);
+				continue;
+			}
+			c->vrrp[i].sync_group = (int)g;
+		}
+	}
+}
+
+/*
+ * track_script: indexes resolved; a weighted script is refused in a sync
+ * group member (keepalived sets such weights to zero, or drops the script:
+ * members with priorities that drift apart re-elect each other forever).
+ */
+static void conf_cross_track_scripts(struct conf_ctx *cx, struct vipd_conf *c)
+{
+	char w[CONF_WHERE_MAX];
+
+	for (unsigned i = 0; i < c->n_vrrp; i++) {
+		struct conf_vrrp *v = &c->vrrp[i];
+		const config_setting_t *t = conf_item(cx, "vrrp_instances", i, "track_script");
+
+		conf_wheref(w, "vrrp_instances[%u]", i);
+		for (unsigned k = 0; k < v->n_track_script; k++) {
+			int s = conf_vscript_find(c, v->track_script[k]);
+			const struct conf_vrrp_script *sc;
+
+			if (s < 0)
+				continue; /* reported by conf_cross_vrrp_refs */
+			v->track_script_idx[k] = (unsigned)s;
+			sc = &c->vrrp_scripts[s];
+			if (sc->weight != 0 && v->sync_group >= 0)
+				conf_err(cx, conf_elem_named(t, sc->name, 0), w,
+					 "track_script '%s' has weight %d, but '%s' is in sync group '%s': members of a sync group need weight 0 (a failure then puts the whole group in FAULT; keepalived sets the weight to 0)",
+					 sc->name, (int)sc->weight, v->name,
+					 c->sync_groups[v->sync_group].name);
+		}
+	}
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t conf_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t conf_fnv_str(uint64_t h, const char *s)
+{
+	return conf_fnv(h, s, strlen(s) + 1);
+}
+
+/* conf_vrrp.track_sig: field by field (no padding bytes). */
+static void conf_vrrp_sigs(struct vipd_conf *c)
+{
+	for (unsigned i = 0; i < c->n_vrrp; i++) {
+		struct conf_vrrp *v = &c->vrrp[i];
+		uint64_t h = 0xcbf29ce484222325ull;
+
+		for (unsigned k = 0; k < v->n_track_script; k++) {
+			const struct conf_vrrp_script *s = &c->vrrp_scripts[v->track_script_idx[k]];
+
+			h = conf_fnv_str(h, s->name);
+			h = conf_fnv_str(h, s->script);
+			h = conf_fnv(h, &s->interval, sizeof(s->interval));
+			h = conf_fnv(h, &s->timeout, sizeof(s->timeout));
+			h = conf_fnv(h, &s->weight, sizeof(s->weight));
+			h = conf_fnv(h, &s->rise, sizeof(s->rise));
+			h = conf_fnv(h, &s->fall, sizeof(s->fall));
+		}
+		if (v->sync_group >= 0) {
+			const struct conf_vrrp_group *g = &c->sync_groups[v->sync_group];
+
+			h = conf_fnv_str(h, g->name);
+			for (unsigned k = 0; k < g->n_members; k++)
+				h = conf_fnv_str(h, g->members[k]);
+			h = conf_fnv_str(h, g->notify_master);
+			h = conf_fnv_str(h, g->notify_backup);
+			h = conf_fnv_str(h, g->notify_fault);
+			h = conf_fnv_str(h, g->notify_stop);
+			h = conf_fnv_str(h, g->notify);
+			h = conf_fnv(h, &g->smtp_alert, sizeof(g->smtp_alert));
+		}
+		v->track_sig = h;
+	}
+}
+
 /* ---- the file ----------------------------------------------------------- */
 
 static const struct conf_key conf_root_keys[] = {
 	{ K_FN("global", conf_global) },
 	{ K_FN("dpdk", conf_dpdk) },
 	{ K_FN("ports", conf_ports), .required = true },
+	{ K_FN("vrrp_scripts", conf_vscript_list) },
 	{ K_FN("vrrp_instances", conf_vrrp_list) },
+	{ K_FN("vrrp_sync_groups", conf_group_list_fn) },
 	{ K_FN("virtual_servers", conf_vs_list) },
 };
 CONF_KEYS_FIT(conf_root_keys);
@@ -675,7 +984,11 @@ static int conf_parse(struct conf_ctx *cx, config_t *cf, struct vipd_conf *c)
 	conf_walk(cx, cx->root, "", "", conf_root_keys,
 		  CONF_ARRAY_SIZE(conf_root_keys), 0, c);
 	conf_cross_ports(cx, c);
+	conf_cross_vscripts(cx, c);
 	conf_cross_vrrp(cx, c);
+	conf_cross_groups(cx, c);
+	conf_cross_track_scripts(cx, c);
+	conf_vrrp_sigs(c);
 	conf_vs_cross(cx, c);
 	if (cx->nomem)
 		return -ENOMEM;

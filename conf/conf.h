@@ -3,7 +3,8 @@
  * conf: the libconfig file, loaded into plain immutable structs.
  *
  * Owns: parsing and validation of the whole schema (global, dpdk, ports,
- * vrrp_instances, virtual_servers with real_servers and their checks).
+ * vrrp_scripts, vrrp_instances, vrrp_sync_groups, virtual_servers with
+ * real_servers and their checks).
  * Everything in the reference scenario is parsed and validated here, even the
  * parts (VRRP, checks, email) that other modules implement.
  *
@@ -27,6 +28,9 @@
 #define CONF_MAX_PEERS 16
 #define CONF_MAX_TRACK 16
 #define CONF_MAX_EAL_ARGS 32
+#define CONF_MAX_VRRP_SCRIPTS 32
+#define CONF_MAX_SYNC_GROUPS 16
+#define CONF_MAX_SYNC_MEMBERS 16
 
 enum conf_fwd {
 	CONF_FWD_NAT = 0, /* keepalived's default lb_kind */
@@ -159,6 +163,45 @@ struct conf_vrrp {
 	double garp_master_refresh;  /* 0 = off */
 	unsigned n_track_if;
 	char track_if[CONF_MAX_TRACK][CONF_NAME_MAX];
+	unsigned n_track_script;
+	char track_script[CONF_MAX_TRACK][CONF_NAME_MAX];
+	/* Filled by the cross-section checks: */
+	unsigned track_script_idx[CONF_MAX_TRACK]; /* into vipd_conf.vrrp_scripts */
+	/*
+	 * Fingerprint of the definitions this instance refers to outside its own
+	 * group (its vrrp_scripts, its sync group and the group's members), so
+	 * that conf_vrrp_equal(), which compares the instances only (memcmp: no
+	 * padding here), sees a reload that changed them.
+	 */
+	uint64_t track_sig;
+	int sync_group;            /* index into vipd_conf.sync_groups, -1 = none */
+	char notify_master[CONF_STR_MAX];
+	char notify_backup[CONF_STR_MAX];
+	char notify_fault[CONF_STR_MAX];
+	char notify_stop[CONF_STR_MAX];
+	char notify[CONF_STR_MAX];
+	bool smtp_alert;
+};
+
+/* keepalived's vrrp_script: a command whose exit status is tracked. */
+struct conf_vrrp_script {
+	int line;
+	char name[CONF_NAME_MAX];
+	char script[CONF_STR_MAX]; /* command line, split as keepalived does (no shell) */
+	double interval;           /* s between runs, default 1 */
+	double timeout;            /* s, default = interval; a run past it fails */
+	int32_t weight;            /* -253..253, default 0 (0 = FAULT while KO) */
+	uint32_t rise;             /* successes in a row to go OK, default 1 */
+	uint32_t fall;             /* failures in a row to go KO, default 1 */
+};
+
+/* keepalived's vrrp_sync_group: instances that change state together. */
+struct conf_vrrp_group {
+	int line;
+	char name[CONF_NAME_MAX];
+	unsigned n_members;
+	char members[CONF_MAX_SYNC_MEMBERS][CONF_NAME_MAX]; /* vrrp instance names */
+	unsigned member_idx[CONF_MAX_SYNC_MEMBERS]; /* into vipd_conf.vrrp (cross-checks) */
 	char notify_master[CONF_STR_MAX];
 	char notify_backup[CONF_STR_MAX];
 	char notify_fault[CONF_STR_MAX];
@@ -199,6 +242,11 @@ struct vipd_conf {
 	struct conf_port *ports;
 	unsigned n_vrrp;
 	struct conf_vrrp *vrrp;
+	/* Fixed arrays, not pointers: conf_dup() copies the struct as a whole. */
+	unsigned n_vrrp_scripts;
+	struct conf_vrrp_script vrrp_scripts[CONF_MAX_VRRP_SCRIPTS];
+	unsigned n_sync_groups;
+	struct conf_vrrp_group sync_groups[CONF_MAX_SYNC_GROUPS];
 	unsigned n_vs;
 	struct conf_vs *vs;
 };

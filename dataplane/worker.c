@@ -269,8 +269,8 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 		s->nat_port = r->port;
 		struct sess_key rk = sess_reply_key(s);
 		if (sess_index_add(w->sess, &rk, sess_hash(&rk), s) < 0) {
+			/* Nothing was counted for it yet: just give the slot back. */
 			s->nat_addr = 0;
-			sess_end(w, s);
 			sess_delete(w->sess, s);
 			w->st->svc[svc->slot].drops++;
 			drop(w, pidx, m, VIPD_DROP_SESS_FULL);

@@ -20,6 +20,7 @@
 #include "vrrp/vrrp_fsm.h"
 #include "vrrp/vrrp_notify.h"
 #include "vrrp/vrrp_pkt.h"
+#include "vrrp/vrrp_script.h"
 #include "vrrp/vrrp_sock.h"
 #include "vrrp/vrrp_tel.h"
 #include "vrrp/vrrp_track.h"
@@ -38,6 +39,8 @@ struct vrrp_if {
 	struct event *ev;
 };
 
+struct vrrp_group;
+
 struct vrrp_inst {
 	unsigned idx;                  /* config index = model.vrrp_master index */
 	const struct conf_vrrp *cv;
@@ -45,6 +48,10 @@ struct vrrp_inst {
 	struct vrrp_if *ifc;
 	unsigned n_track;
 	unsigned track[CONF_MAX_TRACK];
+	unsigned n_scripts;            /* track_script, in its order */
+	struct vrrp_script_run *scripts[CONF_MAX_TRACK];
+	struct vrrp_group *group;      /* NULL: in no sync group */
+	unsigned svc_penalty;          /* service health (the group's largest in a group) */
 	struct vrrp_pkt_cfg pc;
 	struct vrrp_fsm fsm;
 	struct event *timer;           /* the fsm's next deadline */
@@ -53,9 +60,19 @@ struct vrrp_inst {
 	struct vrrp_notifier *notifier;
 	struct vrrp_tel_inst tel;      /* counters, published to vrrp_tel */
 	uint16_t ip_id;
-	bool fault;
+	bool fault;                    /* a tracked interface is down */
+	bool script_fault;             /* a tracked script of weight 0 is KO */
 	bool handover;                 /* stopped as master: VIPs held until a backup speaks */
 	uint64_t bad_logged_us;        /* rate limit of the "bad advert" log line */
+};
+
+/* A vrrp_sync_group: its members' fsms are tied by sync (vrrp_fsm.h). */
+struct vrrp_group {
+	unsigned idx;                  /* config index */
+	const struct conf_vrrp_group *cg;
+	struct vrrp_sync sync;
+	struct vrrp_notifier *notifier;
+	struct vrrp_tel_group tel;
 };
 
 static struct {
@@ -63,11 +80,16 @@ static struct {
 	const struct vipd_conf *conf;
 	struct vrrp_inst *inst;
 	unsigned n;
+	struct vrrp_group *groups;
+	unsigned n_groups;
+	struct vrrp_script_run **scripts; /* by config index; NULL = not tracked */
+	unsigned n_scripts;
 	struct vrrp_if ifs[VIPD_MAX_PORTS];
 	unsigned n_if;
 	struct event *poll_ev;
 	struct event *warm_ev;         /* starts the instances once the dataplane can forward */
 	uint64_t warm_until;
+	uint64_t script_until;         /* the longest wait for the scripts' first results */
 } vr;
 
 static uint64_t mono_us(void)
@@ -90,6 +112,12 @@ static const char *ip_str(uint32_t a, char *buf)
 
 static void publish(struct vrrp_inst *in)
 {
+	size_t off = 0;
+	in->tel.track_scripts[0] = '\0';
+	for (unsigned k = 0; k < in->n_scripts && off < sizeof(in->tel.track_scripts); k++)
+		off += snprintf(in->tel.track_scripts + off, sizeof(in->tel.track_scripts) - off,
+				"%s%s=%s", k ? "," : "", in->scripts[k]->cs->name,
+				vrrp_script_status_name(in->scripts[k]->st.status));
 	in->tel.state = vrrp_state_name(in->fsm.state);
 	in->tel.priority = in->fsm.prio;
 	in->tel.master = in->fsm.master_addr;
@@ -206,6 +234,8 @@ static void fsm_transition(void *arg, enum vrrp_state from, enum vrrp_state to,
 	in->tel.transitions++;
 	in->tel.last_transition = time(NULL);
 	in->tel.last_reason = vrrp_reason_names[why];
+	/* A sync group moves the other members from here: their timers too. */
+	arm(in);
 	publish(in);
 
 	const char *state = to == VRRP_ST_INIT ? "STOP" : vrrp_state_name(to);
@@ -221,6 +251,29 @@ static void fsm_transition(void *arg, enum vrrp_state from, enum vrrp_state to,
 }
 
 static const struct vrrp_fsm_ops fsm_ops = { fsm_send, fsm_transition };
+
+static void group_transition(void *arg, enum vrrp_state from, enum vrrp_state to)
+{
+	struct vrrp_group *g = arg;
+	const char *state = to == VRRP_ST_INIT ? "STOP" : vrrp_state_name(to);
+	char why[256];
+	size_t off = 0;
+
+	why[0] = '\0';
+	for (unsigned k = 0; k < g->sync.n && off < sizeof(why); k++) {
+		const struct vrrp_fsm *m = g->sync.member[k];
+		off += snprintf(why + off, sizeof(why) - off, "%s%s %s (%s)", k ? ", " : "",
+				((const struct vrrp_inst *)m->arg)->cv->name, vrrp_state_name(m->state),
+				vrrp_reason_names[m->why]);
+	}
+	g->tel.state = vrrp_state_name(to);
+	g->tel.transitions++;
+	g->tel.last_transition = time(NULL);
+	vrrp_tel_put_group(g->idx, &g->tel);
+	VLOG_NOTICE("VRRP group %s: %s -> %s: %s", g->cg->name, vrrp_state_name(from), state, why);
+	if (g->notifier)
+		vrrp_notify_state(g->notifier, state, 0, why);
+}
 
 /* ---- receiving ------------------------------------------------------------ */
 
@@ -315,13 +368,34 @@ static void track(struct vrrp_inst *in, uint64_t now)
 			VLOG_WARN("VRRP %s: %s", in->cv->name, why);
 		else
 			VLOG_NOTICE("VRRP %s: tracked interfaces up again", in->cv->name);
-		vrrp_fsm_set_fault(&in->fsm, now, !up);
 	}
-	uint8_t prio = vrrp_track_priority(in->cv);
+	/* Scripts: weight 0 KO = FAULT; otherwise a priority delta. */
+	const struct vrrp_script_run *ko = NULL;
+	int delta = 0;
+	for (unsigned k = 0; k < in->n_scripts; k++) {
+		const struct vrrp_script_run *r = in->scripts[k];
+		if (ko == NULL && vrrp_script_faults(r->st.status, r->cs->weight))
+			ko = r;
+		delta += vrrp_script_delta(r->st.status, r->cs->weight);
+	}
+	if ((ko != NULL) != in->script_fault) {
+		in->script_fault = ko != NULL;
+		if (ko)
+			VLOG_WARN("VRRP %s: track_script %s is KO (weight 0)", in->cv->name,
+				  ko->cs->name);
+		else
+			VLOG_NOTICE("VRRP %s: tracked scripts OK again", in->cv->name);
+	}
+	vrrp_fsm_set_fault(&in->fsm, now, in->fault || in->script_fault);
+
+	uint8_t prio = vrrp_prio_effective(in->cv->priority, delta - (int)in->svc_penalty);
 	if (prio != in->fsm.prio) {
-		VLOG_NOTICE("VRRP %s: priority %u -> %u (%s)", in->cv->name, in->fsm.prio, prio,
-			    prio < in->cv->priority ? "a service of its VIPs has no live real server"
-						    : "its services are alive again");
+		VLOG_NOTICE("VRRP %s: priority %u -> %u (base %u, scripts %+d, services -%u%s)",
+			    in->cv->name, in->fsm.prio, prio, in->cv->priority, delta,
+			    in->svc_penalty,
+			    in->svc_penalty == 0 ? ""
+			    : in->group ? ": a service of the sync group's VIPs has no live real server"
+					: ": a service of its VIPs has no live real server");
 		vrrp_fsm_set_priority(&in->fsm, now, prio);
 	}
 	/* A refused snapshot publish (-EBUSY) is retried here; not before the
@@ -332,17 +406,71 @@ static void track(struct vrrp_inst *in, uint64_t now)
 		set_owner(in, master);
 }
 
-static void on_poll(evutil_socket_t fd, short ev, void *arg)
+/* Service penalties, the group's largest for a member (see vrrp_track.h). */
+static void svc_penalties(void)
 {
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	uint64_t now = mono_us();
+	for (unsigned i = 0; i < vr.n; i++)
+		vr.inst[i].svc_penalty = vrrp_track_svc_penalty(vr.inst[i].cv);
+	for (unsigned g = 0; g < vr.n_groups; g++) {
+		const struct conf_vrrp_group *cg = vr.groups[g].cg;
+		unsigned most = 0;
+		for (unsigned k = 0; k < cg->n_members; k++)
+			if (vr.inst[cg->member_idx[k]].svc_penalty > most)
+				most = vr.inst[cg->member_idx[k]].svc_penalty;
+		for (unsigned k = 0; k < cg->n_members; k++)
+			if (vr.inst[cg->member_idx[k]].cv->priority != 255)
+				vr.inst[cg->member_idx[k]].svc_penalty = most;
+	}
+}
+
+static void publish_scripts(void)
+{
+	for (unsigned i = 0; i < vr.n_scripts; i++) {
+		const struct vrrp_script_run *r = vr.scripts[i];
+		if (r == NULL)
+			continue;
+		struct vrrp_tel_script t = {
+			.status = vrrp_script_status_name(r->st.status),
+			.weight = r->cs->weight,
+			.last_status = r->last_status,
+			.rise = r->cs->rise,
+			.fall = r->cs->fall,
+			.runs = r->runs,
+			.failures = r->failures,
+			.timeouts = r->timeouts,
+			.skipped = r->skipped,
+			.last_change = r->last_change,
+		};
+		snprintf(t.name, sizeof(t.name), "%s", r->cs->name);
+		vrrp_tel_put_script(i, &t);
+	}
+}
+
+static void track_all(uint64_t now)
+{
+	svc_penalties();
 	for (unsigned i = 0; i < vr.n; i++) {
 		track(&vr.inst[i], now);
 		arm(&vr.inst[i]);
 		publish(&vr.inst[i]);
 	}
+	publish_scripts();
+}
+
+static void on_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	track_all(mono_us());
+}
+
+/* A script went OK or KO: act now, not at the next poll. */
+static void on_script(void *arg, struct vrrp_script_run *r)
+{
+	(void)arg;
+	(void)r;
+	track_all(mono_us());
 }
 
 /* ---- start / stop ---------------------------------------------------------- */
@@ -355,11 +483,24 @@ static int port_index(const struct vipd_conf *c, const char *name)
 	return -1;
 }
 
+/* Its scripts have a first result (or VRRP_SCRIPT_WAIT_MAX_S has passed);
+ * its real servers are resolved (or VRRP_WARMUP_MAX_S has passed). */
+static bool inst_ready(const struct vrrp_inst *in, uint64_t now)
+{
+	for (unsigned k = 0; k < in->n_scripts && now < vr.script_until; k++)
+		if (in->scripts[k]->st.status == VRRP_SCRIPT_INIT)
+			return false;
+	return vrrp_track_neigh_ready(in->cv) || now >= vr.warm_until;
+}
+
 /*
  * Startup of each instance, once the real servers of its services are
  * resolved (or VRRP_WARMUP_MAX_S has passed): a configured MASTER coming
  * back would otherwise preempt the backup and send its gratuitous ARPs while
- * its dataplane still drops the VIPs' packets for want of a MAC.
+ * its dataplane still drops the VIPs' packets for want of a MAC. And once
+ * each of its tracked scripts has a first result (keepalived: the first
+ * result decides), for VRRP_SCRIPT_WAIT_MAX_S at most. The members of a
+ * sync group start together, when every one of them is ready.
  */
 static void on_warmup(evutil_socket_t fd, short ev, void *arg)
 {
@@ -372,7 +513,11 @@ static void on_warmup(evutil_socket_t fd, short ev, void *arg)
 		struct vrrp_inst *in = &vr.inst[i];
 		if (in->fsm.running)
 			continue;
-		if (!vrrp_track_neigh_ready(in->cv) && now < vr.warm_until) {
+		bool ready = inst_ready(in, now);
+		const struct conf_vrrp_group *cg = in->group ? in->group->cg : NULL;
+		for (unsigned k = 0; cg && ready && k < cg->n_members; k++)
+			ready = inst_ready(&vr.inst[cg->member_idx[k]], now);
+		if (!ready) {
 			waiting = true;
 			continue;
 		}
@@ -391,14 +536,6 @@ static int check_supported(const struct vipd_conf *c)
 	for (unsigned i = 0; i < c->n_vrrp; i++) {
 		const struct conf_vrrp *v = &c->vrrp[i];
 		int p = port_index(c, v->interface);
-		if (v->use_vmac) {
-			VLOG_ERR("%s:%d: vrrp_instance %s: use_vmac is not supported: the dataplane "
-				 "receives only frames for the port's MAC (and multicast) and answers "
-				 "ARP with the port's MAC; remove use_vmac (the VIP then moves by "
-				 "gratuitous ARP, as keepalived without use_vmac)",
-				 c->path, v->line, v->name);
-			rc = -ENOTSUP;
-		}
 		if (p < 0 || (unsigned)p >= port_n || port_tab[p].tap == PORT_NONE) {
 			VLOG_ERR("%s:%d: vrrp_instance %s: port '%s' has no kernel interface "
 				 "(kernel = false): VRRP speaks through it", c->path, v->line,
@@ -498,6 +635,65 @@ static int inst_init(struct vrrp_inst *in, unsigned i)
 	in->tel.version = v->version;
 	in->tel.base_priority = v->priority;
 	in->tel.last_reason = vrrp_reason_names[VRRP_WHY_NONE];
+	if (v->sync_group >= 0)
+		snprintf(in->tel.sync_group, sizeof(in->tel.sync_group), "%s",
+			 c->sync_groups[v->sync_group].name);
+	return 0;
+}
+
+static int group_init(struct vrrp_group *g, unsigned idx)
+{
+	const struct vipd_conf *c = vr.conf;
+	const struct conf_vrrp_group *cg = &c->sync_groups[idx];
+	size_t off = 0;
+
+	g->idx = idx;
+	g->cg = cg;
+	vrrp_sync_init(&g->sync, group_transition, g);
+	for (unsigned k = 0; k < cg->n_members; k++) {
+		struct vrrp_inst *in = &vr.inst[cg->member_idx[k]];
+		if (vrrp_sync_add(&g->sync, &in->fsm))
+			return -E2BIG;
+		in->group = g;
+		if (off < sizeof(g->tel.members))
+			off += snprintf(g->tel.members + off, sizeof(g->tel.members) - off, "%s%s",
+					k ? "," : "", in->cv->name);
+	}
+	g->notifier = vrrp_notify_new_group(cg, c->global.router_id);
+	if (g->notifier == NULL)
+		return -ENOMEM;
+	snprintf(g->tel.name, sizeof(g->tel.name), "%s", cg->name);
+	g->tel.state = vrrp_state_name(VRRP_ST_INIT);
+	vrrp_tel_put_group(idx, &g->tel);
+	return 0;
+}
+
+/* One runner per script some instance tracks, shared by them. */
+static int scripts_init(void)
+{
+	const struct vipd_conf *c = vr.conf;
+	for (unsigned i = 0; i < vr.n; i++) {
+		struct vrrp_inst *in = &vr.inst[i];
+		const struct conf_vrrp *v = in->cv;
+		for (unsigned k = 0; k < v->n_track_script; k++) {
+			unsigned s = v->track_script_idx[k];
+			const struct conf_vrrp_script *cs = &c->vrrp_scripts[s];
+			if (vr.scripts[s] == NULL) {
+				vr.scripts[s] = vrrp_script_new(vr.base, cs, s, on_script, NULL);
+				if (vr.scripts[s] == NULL)
+					return -ENOMEM;
+			}
+			in->scripts[in->n_scripts++] = vr.scripts[s];
+			if (cs->weight != 0 && v->priority == 255)
+				VLOG_NOTICE("VRRP %s: priority 255 (address owner) never changes: "
+					    "track_script %s's weight %d has no effect (keepalived wants "
+					    "weight 0 here)", v->name, cs->name, (int)cs->weight);
+		}
+	}
+	for (unsigned s = 0; s < vr.n_scripts; s++)
+		if (vr.scripts[s] == NULL)
+			VLOG_NOTICE("VRRP script %s: no instance tracks it; not run",
+				    c->vrrp_scripts[s].name);
 	return 0;
 }
 
@@ -521,6 +717,12 @@ static void release_all(void)
 		event_free(vr.warm_ev);
 	for (unsigned i = 0; i < vr.n; i++)
 		inst_free(&vr.inst[i]);
+	for (unsigned s = 0; vr.scripts && s < vr.n_scripts; s++)
+		vrrp_script_free(vr.scripts[s]);
+	free(vr.scripts);
+	for (unsigned g = 0; vr.groups && g < vr.n_groups; g++)
+		vrrp_notify_free(vr.groups[g].notifier);
+	free(vr.groups);
 	for (unsigned k = 0; k < vr.n_if; k++) {
 		if (vr.ifs[k].ev)
 			event_free(vr.ifs[k].ev);
@@ -536,22 +738,35 @@ int vrrp_module_start(struct event_base *base, const struct vipd_conf *c)
 {
 	int rc;
 	if (c->n_vrrp == 0)
-		return vrrp_tel_init(0); /* /vipd/vrrp answers, with no instance */
+		return vrrp_tel_init(0, 0, 0); /* /vipd/vrrp answers, with no instance */
 	if ((rc = check_supported(c)))
 		return rc;
 	memset(&vr, 0, sizeof(vr));
 	vr.base = base;
 	vr.conf = c;
 	vr.inst = calloc(c->n_vrrp, sizeof(*vr.inst));
-	if (vr.inst == NULL)
-		return -ENOMEM;
-	if ((rc = vrrp_track_init()) || (rc = vrrp_tel_init(c->n_vrrp)))
+	vr.groups = calloc(c->n_sync_groups + 1, sizeof(*vr.groups));
+	vr.scripts = calloc(c->n_vrrp_scripts + 1, sizeof(*vr.scripts));
+	if (vr.inst == NULL || vr.groups == NULL || vr.scripts == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	vr.n_scripts = c->n_vrrp_scripts;
+	if ((rc = vrrp_track_init()) ||
+	    (rc = vrrp_tel_init(c->n_vrrp, c->n_sync_groups, c->n_vrrp_scripts)))
 		goto fail;
 	for (unsigned i = 0; i < c->n_vrrp; i++) {
 		vr.n = i + 1;
 		if ((rc = inst_init(&vr.inst[i], i)))
 			goto fail;
 	}
+	for (unsigned g = 0; g < c->n_sync_groups; g++) {
+		vr.n_groups = g + 1;
+		if ((rc = group_init(&vr.groups[g], g)))
+			goto fail;
+	}
+	if ((rc = scripts_init()))
+		goto fail;
 	vr.poll_ev = event_new(base, -1, EV_PERSIST, on_poll, NULL);
 	struct timeval tv = tv_of(VRRP_TRACK_POLL_S);
 	if (vr.poll_ev == NULL || event_add(vr.poll_ev, &tv)) {
@@ -559,23 +774,33 @@ int vrrp_module_start(struct event_base *base, const struct vipd_conf *c)
 		goto fail;
 	}
 	uint64_t now = mono_us();
+	svc_penalties();
 	for (unsigned i = 0; i < vr.n; i++) {
 		struct vrrp_inst *in = &vr.inst[i];
 		char a[INET_ADDRSTRLEN], why[160];
-		/* Fault and priority first: the Startup event must see them. */
+		/* Fault and priority first: the Startup event must see them (the
+		 * scripts' first results come before it, see on_warmup). */
 		in->fault = !inst_up(in, why, sizeof(why));
 		if (in->fault)
 			VLOG_WARN("VRRP %s: %s", in->cv->name, why);
 		vrrp_fsm_set_fault(&in->fsm, now, in->fault);
-		vrrp_fsm_set_priority(&in->fsm, now, vrrp_track_priority(in->cv));
-		VLOG_NOTICE("VRRP %s: vrid %u v%u on %s from %s, priority %u, advert_int %g s, %s",
+		vrrp_fsm_set_priority(&in->fsm, now,
+				      vrrp_prio_effective(in->cv->priority, -(int)in->svc_penalty));
+		VLOG_NOTICE("VRRP %s: vrid %u v%u on %s from %s, priority %u, advert_int %g s, %s%s%s",
 			    in->cv->name, in->cv->vrid, in->cv->version,
 			    port_tab[in->port].kernel_name, ip_str(in->pc.saddr, a), in->fsm.prio,
-			    in->cv->advert_int, in->cv->n_peers ? "unicast" : "multicast");
+			    in->cv->advert_int, in->cv->n_peers ? "unicast" : "multicast",
+			    in->group ? ", sync group " : "", in->group ? in->group->cg->name : "");
 		publish(in);
 	}
+	/* First runs now; each instance starts once its scripts have answered. */
+	for (unsigned s = 0; s < vr.n_scripts; s++)
+		if (vr.scripts[s] && (rc = vrrp_script_start(vr.scripts[s])))
+			goto fail;
+	publish_scripts();
 	/* The Startup events come from the warm-up timer, at once if it can. */
 	vr.warm_until = now + (uint64_t)(VRRP_WARMUP_MAX_S * 1e6);
+	vr.script_until = now + (uint64_t)(VRRP_SCRIPT_WAIT_MAX_S * 1e6);
 	vr.warm_ev = event_new(base, -1, EV_PERSIST, on_warmup, NULL);
 	struct timeval wt = tv_of(0.01);
 	if (vr.warm_ev == NULL || event_add(vr.warm_ev, &wt)) {

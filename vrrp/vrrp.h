@@ -6,13 +6,20 @@
  * (vrrp_sock, one per port), its timers on the control core's libevent loop,
  * the VIP ownership handed to the dataplane (model_set_vrrp_master: the
  * workers switch between two snapshots atomically), gratuitous ARPs,
- * tracking (vrrp_track), notifications (vrrp_notify) and the telemetry copy
- * (vrrp_tel).
+ * tracking (vrrp_track: interfaces and service health; vrrp_script: the
+ * vrrp_scripts that instances track), sync groups (struct vrrp_sync in
+ * vrrp_fsm, with their own notify scripts), notifications (vrrp_notify) and
+ * the telemetry copy (vrrp_tel).
  *
- * Not supported, refused at start: use_vmac (the dataplane only accepts
- * frames to the port MAC and multicast, and answers with the port MAC; a
- * virtual MAC would need both changed, and faking it would break ARP).
- * track_script and sync groups have no configuration keys yet.
+ * Tracking an instance: FAULT while a tracked interface is down or a tracked
+ * script of weight 0 is KO; otherwise priority = configured + the weights
+ * of its scripts that apply (weight > 0 while OK, < 0 while KO) − the
+ * service-health penalty, kept within 1..254 (255 never changes).
+ * Recomputed every VRRP_TRACK_POLL_S and at once when a script changes.
+ *
+ * use_vmac: the dataplane answers ARP for the VIPs and sends gratuitous ARPs
+ * from 00:00:5e:00:01:{vrid} while master (snapshot), and the kernel path
+ * rewrites the source MAC of this instance's adverts (ctrl/kpath.c).
  *
  * Threading: control core only (the telemetry copy is the exception, see
  * vrrp_tel.h).

@@ -49,13 +49,19 @@ void vrrp_fsm_init(struct vrrp_fsm *f, const struct vrrp_fsm_cfg *cfg,
 	f->master_adver_cs = cfg->adver_int_cs;
 }
 
-static void enter(struct vrrp_fsm *f, enum vrrp_state to, enum vrrp_reason why)
+static void sync_after(struct vrrp_fsm *f, uint64_t now, enum vrrp_state from,
+		       enum vrrp_state to, enum vrrp_reason why);
+
+static void enter(struct vrrp_fsm *f, uint64_t now, enum vrrp_state to, enum vrrp_reason why)
 {
 	enum vrrp_state from = f->state;
 	f->state = to;
 	f->why = why;
+	f->want_master = false;
 	if (f->ops->transition)
 		f->ops->transition(f->arg, from, to, why);
+	if (f->sync)
+		sync_after(f, now, from, to, why);
 }
 
 static void say(struct vrrp_fsm *f, uint8_t prio)
@@ -80,7 +86,7 @@ static void become_master(struct vrrp_fsm *f, uint64_t now, enum vrrp_reason why
 	f->master_adver_cs = f->cfg.adver_int_cs;
 	f->master_addr = f->cfg.primary;
 	f->master_prio = f->prio;
-	enter(f, VRRP_ST_MASTER, why);
+	enter(f, now, VRRP_ST_MASTER, why);
 	say(f, f->prio);
 }
 
@@ -90,8 +96,10 @@ static void become_backup(struct vrrp_fsm *f, uint64_t now, enum vrrp_reason why
 	f->down_is_skew = false;
 	f->preempt_at = 0;
 	f->down_at = now + vrrp_fsm_down_interval_us(f);
-	enter(f, VRRP_ST_BACKUP, why);
+	enter(f, now, VRRP_ST_BACKUP, why);
 }
+
+static bool sync_has_master(const struct vrrp_fsm *f);
 
 /* The Startup event of the Initialize state. */
 static void startup(struct vrrp_fsm *f, uint64_t now, bool first)
@@ -101,6 +109,8 @@ static void startup(struct vrrp_fsm *f, uint64_t now, bool first)
 	f->master_prio = 0;
 	if (f->prio == 255)
 		become_master(f, now, VRRP_WHY_OWNER);
+	else if (sync_has_master(f))
+		become_master(f, now, VRRP_WHY_SYNC_MASTER);
 	else if (first && f->cfg.initial_master)
 		become_master(f, now, VRRP_WHY_CONFIGURED);
 	else
@@ -112,15 +122,14 @@ void vrrp_fsm_start(struct vrrp_fsm *f, uint64_t now)
 	if (f->running)
 		return;
 	f->running = true;
-	if (f->fault)
-		enter(f, VRRP_ST_FAULT, VRRP_WHY_FAULT);
+	if (vrrp_fsm_faulty(f))
+		enter(f, now, VRRP_ST_FAULT, f->fault ? VRRP_WHY_FAULT : VRRP_WHY_SYNC_FAULT);
 	else
 		startup(f, now, true);
 }
 
 void vrrp_fsm_stop(struct vrrp_fsm *f, uint64_t now)
 {
-	(void)now;
 	if (!f->running)
 		return;
 	if (f->state == VRRP_ST_MASTER)
@@ -129,7 +138,7 @@ void vrrp_fsm_stop(struct vrrp_fsm *f, uint64_t now)
 	f->adver_at = 0;
 	f->down_at = 0;
 	f->master_addr = 0;
-	enter(f, VRRP_ST_INIT, VRRP_WHY_SHUTDOWN);
+	enter(f, now, VRRP_ST_INIT, VRRP_WHY_SHUTDOWN);
 }
 
 /* Equal priorities: the higher primary address wins (RFC 5798 §6.4.3). */
@@ -161,6 +170,7 @@ static void backup_rx(struct vrrp_fsm *f, uint64_t now, uint8_t prio, uint16_t a
 		f->master_adver_cs = adver_cs;
 	f->down_at = now + vrrp_fsm_down_interval_us(f);
 	f->down_is_skew = false;
+	f->want_master = false; /* a master we accept: no longer pressing the group */
 	f->master_addr = saddr;
 	f->master_prio = prio;
 }
@@ -184,7 +194,7 @@ static void master_rx(struct vrrp_fsm *f, uint64_t now, uint8_t prio, uint16_t a
 	f->down_is_skew = false;
 	f->preempt_at = 0;
 	f->down_at = now + vrrp_fsm_down_interval_us(f);
-	enter(f, VRRP_ST_BACKUP, VRRP_WHY_PREEMPTED);
+	enter(f, now, VRRP_ST_BACKUP, VRRP_WHY_PREEMPTED);
 }
 
 void vrrp_fsm_advert(struct vrrp_fsm *f, uint64_t now, uint8_t priority,
@@ -199,6 +209,8 @@ void vrrp_fsm_advert(struct vrrp_fsm *f, uint64_t now, uint8_t priority,
 	/* Initialize and Fault ignore adverts. */
 }
 
+static bool sync_may_master(const struct vrrp_fsm *f);
+
 void vrrp_fsm_timer(struct vrrp_fsm *f, uint64_t now)
 {
 	if (!f->running)
@@ -209,6 +221,12 @@ void vrrp_fsm_timer(struct vrrp_fsm *f, uint64_t now)
 		 * make up with a burst. */
 		f->adver_at = now + adver_us(f);
 	} else if (f->state == VRRP_ST_BACKUP && f->down_at && now >= f->down_at) {
+		if (!sync_may_master(f)) {
+			/* Held back by the group: wait, wanting, and look again. */
+			f->want_master = true;
+			f->down_at = now + f->master_adver_cs * CS_US;
+			return;
+		}
 		become_master(f, now, f->down_is_skew ? VRRP_WHY_MASTER_LEFT : VRRP_WHY_MASTER_DOWN);
 	}
 }
@@ -224,14 +242,13 @@ uint64_t vrrp_fsm_next(const struct vrrp_fsm *f)
 	return UINT64_MAX;
 }
 
-void vrrp_fsm_set_fault(struct vrrp_fsm *f, uint64_t now, bool fault)
+/* Enter or leave Fault as f's own and its group's faults say. */
+static void refresh_fault(struct vrrp_fsm *f, uint64_t now, enum vrrp_reason why)
 {
-	if (f->fault == fault)
-		return;
-	f->fault = fault;
 	if (!f->running)
 		return;
-	if (fault) {
+	bool fault = vrrp_fsm_faulty(f);
+	if (fault && f->state != VRRP_ST_FAULT) {
 		/* keepalived: a master going to FAULT says goodbye, so the backup
 		 * does not wait 3 intervals (useless if the link is cut, harmless). */
 		if (f->state == VRRP_ST_MASTER)
@@ -239,10 +256,31 @@ void vrrp_fsm_set_fault(struct vrrp_fsm *f, uint64_t now, bool fault)
 		f->adver_at = 0;
 		f->down_at = 0;
 		f->master_addr = 0;
-		enter(f, VRRP_ST_FAULT, VRRP_WHY_FAULT);
-	} else if (f->state == VRRP_ST_FAULT) {
+		enter(f, now, VRRP_ST_FAULT, why);
+	} else if (!fault && f->state == VRRP_ST_FAULT) {
 		startup(f, now, false);
 	}
+}
+
+static void sync_update(struct vrrp_sync *g);
+
+void vrrp_fsm_set_fault(struct vrrp_fsm *f, uint64_t now, bool fault)
+{
+	if (f->fault == fault)
+		return;
+	f->fault = fault;
+	struct vrrp_sync *g = f->sync;
+	if (g == NULL) {
+		refresh_fault(f, now, VRRP_WHY_FAULT);
+		return;
+	}
+	g->depth++;
+	refresh_fault(f, now, VRRP_WHY_FAULT);
+	for (unsigned i = 0; i < g->n; i++)
+		if (g->member[i] != f)
+			refresh_fault(g->member[i], now, VRRP_WHY_SYNC_FAULT);
+	g->depth--;
+	sync_update(g);
 }
 
 void vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now, uint8_t prio)
@@ -255,4 +293,173 @@ void vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now, uint8_t prio)
 		say(f, prio);
 		f->adver_at = now + adver_us(f);
 	}
+}
+
+bool vrrp_fsm_faulty(const struct vrrp_fsm *f)
+{
+	if (f->fault)
+		return true;
+	for (unsigned i = 0; f->sync && i < f->sync->n; i++)
+		if (f->sync->member[i]->fault)
+			return true;
+	return false;
+}
+
+/* ---- sync groups ---------------------------------------------------------- */
+
+void vrrp_sync_init(struct vrrp_sync *g,
+		    void (*transition)(void *arg, enum vrrp_state from, enum vrrp_state to),
+		    void *arg)
+{
+	memset(g, 0, sizeof(*g));
+	g->state = VRRP_ST_INIT;
+	g->transition = transition;
+	g->arg = arg;
+}
+
+int vrrp_sync_add(struct vrrp_sync *g, struct vrrp_fsm *f)
+{
+	if (g->n == VRRP_SYNC_MAX || f->sync)
+		return -1;
+	g->member[g->n++] = f;
+	f->sync = g;
+	return 0;
+}
+
+/* Another running member is Master. */
+static bool sync_has_master(const struct vrrp_fsm *f)
+{
+	for (unsigned i = 0; f->sync && i < f->sync->n; i++) {
+		const struct vrrp_fsm *m = f->sync->member[i];
+		if (m != f && m->running && m->state == VRRP_ST_MASTER)
+			return true;
+	}
+	return false;
+}
+
+/* Every other running member is Master or a Backup that wants to be. */
+static bool sync_may_master(const struct vrrp_fsm *f)
+{
+	for (unsigned i = 0; f->sync && i < f->sync->n; i++) {
+		const struct vrrp_fsm *m = f->sync->member[i];
+		if (m == f || !m->running || m->state == VRRP_ST_MASTER)
+			continue;
+		if (m->state != VRRP_ST_BACKUP || !m->want_master)
+			return false;
+	}
+	return true;
+}
+
+/* The group's state from its members; the callback on a change. */
+static void sync_update(struct vrrp_sync *g)
+{
+	if (g->depth)
+		return;
+	unsigned running = 0;
+	bool fault = false, master = true, backup = true;
+	for (unsigned i = 0; i < g->n; i++) {
+		const struct vrrp_fsm *m = g->member[i];
+		if (!m->running)
+			continue;
+		running++;
+		fault |= m->state == VRRP_ST_FAULT;
+		master &= m->state == VRRP_ST_MASTER;
+		backup &= m->state == VRRP_ST_BACKUP;
+	}
+	/* Members starting or stopping one after the other, or on their way to
+	 * the same state: the group keeps its state meanwhile. */
+	enum vrrp_state to = running == 0		  ? VRRP_ST_INIT
+			     : fault			  ? VRRP_ST_FAULT
+			     : running < g->n		  ? g->state
+			     : master			  ? VRRP_ST_MASTER
+			     : backup			  ? VRRP_ST_BACKUP
+							  : g->state;
+	if (to == g->state)
+		return;
+	enum vrrp_state from = g->state;
+	g->state = to;
+	if (g->transition)
+		g->transition(g->arg, from, to);
+}
+
+/* After a member's transition: the others follow (see vrrp_fsm.h). */
+static void sync_after(struct vrrp_fsm *f, uint64_t now, enum vrrp_state from,
+		       enum vrrp_state to, enum vrrp_reason why)
+{
+	struct vrrp_sync *g = f->sync;
+	g->depth++;
+	for (unsigned i = 0; i < g->n; i++) {
+		struct vrrp_fsm *m = g->member[i];
+		if (m == f || !m->running)
+			continue;
+		if (to == VRRP_ST_MASTER && why != VRRP_WHY_SYNC_MASTER &&
+		    m->state == VRRP_ST_BACKUP) {
+			become_master(m, now, VRRP_WHY_SYNC_MASTER);
+		} else if (to == VRRP_ST_BACKUP && from == VRRP_ST_MASTER &&
+			   why != VRRP_WHY_SYNC_BACKUP && m->state == VRRP_ST_MASTER) {
+			/* Say goodbye: the peer's member takes over after Skew_Time
+			 * instead of a whole Master_Down_Interval without an owner. */
+			say(m, 0);
+			m->master_addr = 0;
+			become_backup(m, now, VRRP_WHY_SYNC_BACKUP);
+		}
+	}
+	g->depth--;
+	sync_update(g);
+}
+
+/* ---- tracking arithmetic ------------------------------------------------------ */
+
+const char *vrrp_script_status_name(enum vrrp_script_status s)
+{
+	return s == VRRP_SCRIPT_OK ? "OK" : s == VRRP_SCRIPT_KO ? "KO" : "INIT";
+}
+
+void vrrp_script_state_init(struct vrrp_script_state *s, uint32_t rise, uint32_t fall)
+{
+	memset(s, 0, sizeof(*s));
+	s->rise = rise ? rise : 1;
+	s->fall = fall ? fall : 1;
+	s->status = VRRP_SCRIPT_INIT;
+}
+
+bool vrrp_script_result(struct vrrp_script_state *s, bool success)
+{
+	enum vrrp_script_status want = success ? VRRP_SCRIPT_OK : VRRP_SCRIPT_KO;
+	if (s->status == VRRP_SCRIPT_INIT) {
+		s->status = want;
+		s->count = 0;
+		return true;
+	}
+	if (s->status == want) {
+		s->count = 0;
+		return false;
+	}
+	if (++s->count < (success ? s->rise : s->fall))
+		return false;
+	s->status = want;
+	s->count = 0;
+	return true;
+}
+
+int vrrp_script_delta(enum vrrp_script_status s, int weight)
+{
+	if (weight > 0 && s == VRRP_SCRIPT_OK)
+		return weight;
+	if (weight < 0 && s == VRRP_SCRIPT_KO)
+		return weight;
+	return 0;
+}
+
+bool vrrp_script_faults(enum vrrp_script_status s, int weight)
+{
+	return weight == 0 && s == VRRP_SCRIPT_KO;
+}
+
+uint8_t vrrp_prio_effective(uint8_t base, int delta)
+{
+	if (base == 255)
+		return 255;
+	int p = (int)base + delta;
+	return (uint8_t)(p < 1 ? 1 : p > 254 ? 254 : p);
 }

@@ -15,6 +15,26 @@
  *   Fault  --fault cleared--> Backup (Master if the address owner)
  *   any    --shutdown--> Initialize (a master sends priority 0 first)
  *
+ * Sync groups (keepalived's vrrp_sync_group), when the fsm is a member of a
+ * struct vrrp_sync (running members only):
+ *   - a member's own fault puts every member in Fault; they leave it together
+ *     when no member has one any more;
+ *   - a member leaving Master for Backup (a higher priority advert) takes the
+ *     other masters to Backup with it (each says priority 0 first, so that
+ *     the peer's members take over after Skew_Time);
+ *   - a Backup whose Master_Down_Timer fires becomes Master only if every
+ *     other member is Master or wants to be (its own timer fired too):
+ *     keepalived's "prefer backup to avoid thrashing"; otherwise it waits,
+ *     wanting, and checks again every advert interval. The member that
+ *     completes the group pulls every Backup member to Master at once; so
+ *     does a member that becomes Master for any other reason (address owner,
+ *     configured MASTER); a member starting up while another is Master
+ *     starts as Master.
+ *   The group's own state is Fault as soon as a member is, Master (Backup)
+ *   once every member is, Initialize when none runs, and otherwise (members
+ *   starting, stopping or on their way) what it was; changes are reported
+ *   through the group's callback.
+ *
  * Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, Skew_Time =
  * (256 − priority)/256 s in v2, (256 − priority) × Master_Adver_Interval/256
  * in v3, where a backup learns Master_Adver_Interval from the master's adverts.
@@ -49,9 +69,12 @@ enum vrrp_state {
 	X(MASTER_DOWN, "master_down", "no advert for Master_Down_Interval")            \
 	X(MASTER_LEFT, "master_left", "the master sent priority 0; Skew_Time passed")  \
 	X(PREEMPTED, "higher_priority", "an advert with a higher priority (or equal, higher address)") \
-	X(FAULT, "fault", "a tracked interface went down")                             \
-	X(FAULT_CLEARED, "fault_cleared", "every tracked interface is up again")       \
-	X(SHUTDOWN, "shutdown", "vipd is stopping")
+	X(FAULT, "fault", "a tracked interface went down or a tracked script failed")  \
+	X(FAULT_CLEARED, "fault_cleared", "every tracked interface and script is fine again") \
+	X(SHUTDOWN, "shutdown", "vipd is stopping")                                    \
+	X(SYNC_FAULT, "sync_group_fault", "another member of its sync group is in FAULT") \
+	X(SYNC_MASTER, "sync_group_master", "its sync group became MASTER")           \
+	X(SYNC_BACKUP, "sync_group_backup", "another member of its sync group went to BACKUP")
 
 enum vrrp_reason {
 #define X(e, name, text) VRRP_WHY_##e,
@@ -81,6 +104,8 @@ struct vrrp_fsm_ops {
 			   enum vrrp_reason why);
 };
 
+struct vrrp_sync;
+
 struct vrrp_fsm {
 	struct vrrp_fsm_cfg cfg;
 	const struct vrrp_fsm_ops *ops;
@@ -95,8 +120,10 @@ struct vrrp_fsm {
 	uint64_t preempt_at;       /* preempt_delay: lower masters accepted until; 0 = unset */
 	uint32_t master_addr;      /* network order; ours when master, 0 = unknown */
 	uint8_t master_prio;
-	bool fault;
+	bool fault;                /* its own tracked objects (the group's are in sync) */
 	bool running;
+	struct vrrp_sync *sync;    /* NULL = in no sync group */
+	bool want_master;          /* Backup held back by its sync group */
 };
 
 void vrrp_fsm_init(struct vrrp_fsm *f, const struct vrrp_fsm_cfg *cfg,
@@ -112,7 +139,8 @@ void vrrp_fsm_advert(struct vrrp_fsm *f, uint64_t now, uint8_t priority,
 void vrrp_fsm_timer(struct vrrp_fsm *f, uint64_t now);
 /* When vrrp_fsm_timer() is due next (µs), UINT64_MAX if no timer runs. */
 uint64_t vrrp_fsm_next(const struct vrrp_fsm *f);
-/* A tracked object failed (true) or every one is fine again (false). */
+/* A tracked object failed (true) or every one is fine again (false). In a
+ * sync group, every member follows (see above). */
 void vrrp_fsm_set_fault(struct vrrp_fsm *f, uint64_t now, bool fault);
 /* New effective priority (1..254; the owner's 255 never changes). A master
  * announces it at once, so that a backup can preempt without waiting. */
@@ -121,5 +149,57 @@ void vrrp_fsm_set_priority(struct vrrp_fsm *f, uint64_t now, uint8_t prio);
 /* Skew_Time and Master_Down_Interval for the current priority (µs). */
 uint64_t vrrp_fsm_skew_us(const struct vrrp_fsm *f);
 uint64_t vrrp_fsm_down_interval_us(const struct vrrp_fsm *f);
+/* Whether f is in Fault or would be (its own or its group's fault). */
+bool vrrp_fsm_faulty(const struct vrrp_fsm *f);
+
+/* ---- sync groups ---------------------------------------------------------- */
+
+#define VRRP_SYNC_MAX 16
+
+struct vrrp_sync {
+	struct vrrp_fsm *member[VRRP_SYNC_MAX];
+	unsigned n;
+	enum vrrp_state state;     /* INIT until a member runs */
+	/* The group's state changed (to INIT: every member stopped). */
+	void (*transition)(void *arg, enum vrrp_state from, enum vrrp_state to);
+	void *arg;
+	unsigned depth;            /* inside a group-wide change */
+};
+
+void vrrp_sync_init(struct vrrp_sync *g,
+		    void (*transition)(void *arg, enum vrrp_state from, enum vrrp_state to),
+		    void *arg);
+/* Add f (initialised, not started) to g; -1 if g is full or f in a group. */
+int vrrp_sync_add(struct vrrp_sync *g, struct vrrp_fsm *f);
+
+/* ---- tracking arithmetic (vrrp_track, vrrp.c) --------------------------------
+ *
+ * A tracked script's state from its exit statuses, as keepalived counts it:
+ * the first result decides (INIT -> OK or KO at once); then `rise`
+ * successes in a row take KO to OK and `fall` failures in a row take OK to
+ * KO; a result agreeing with the state resets the count.
+ */
+enum vrrp_script_status {
+	VRRP_SCRIPT_INIT = 0,      /* no result yet */
+	VRRP_SCRIPT_OK,
+	VRRP_SCRIPT_KO,
+};
+
+struct vrrp_script_state {
+	uint32_t rise, fall;       /* >= 1 */
+	enum vrrp_script_status status;
+	uint32_t count;            /* results in a row against status */
+};
+
+const char *vrrp_script_status_name(enum vrrp_script_status s);
+void vrrp_script_state_init(struct vrrp_script_state *s, uint32_t rise, uint32_t fall);
+/* One result (exit status 0 = success); true when the status changed. */
+bool vrrp_script_result(struct vrrp_script_state *s, bool success);
+/* What a script of this weight does to a tracking instance: a priority
+ * delta (weight > 0 while OK, weight < 0 while KO), or FAULT (weight 0, KO). */
+int vrrp_script_delta(enum vrrp_script_status s, int weight);
+bool vrrp_script_faults(enum vrrp_script_status s, int weight);
+/* base + delta kept within 1..254; an address owner's 255 never changes. */
+uint8_t vrrp_prio_effective(uint8_t base, int delta);
 
 #endif

@@ -115,16 +115,24 @@ bool vrrp_track_neigh_ready(const struct conf_vrrp *v)
 	return true;
 }
 
-uint8_t vrrp_track_priority(const struct conf_vrrp *v)
+unsigned vrrp_track_svc_penalty(const struct conf_vrrp *v)
 {
 	const struct vipd_conf *c = model.conf;
-	int prio = v->priority;
-	if (prio == 255 || c == NULL)
-		return (uint8_t)prio;
+	unsigned pen = 0;
+	if (v->priority == 255 || c == NULL)
+		return 0;
 	for (unsigned s = 0; s < c->n_vs; s++) {
 		const struct conf_vs *vs = &c->vs[s];
 		if (serves(v, vs->addr) && vs->n_rs > 0 && model_live_weight(s) == 0)
-			prio -= VRRP_TRACK_SVC_PENALTY;
+			pen += VRRP_TRACK_SVC_PENALTY;
 	}
+	return pen;
+}
+
+uint8_t vrrp_track_priority(const struct conf_vrrp *v)
+{
+	int prio = (int)v->priority - (int)vrrp_track_svc_penalty(v);
+	if (v->priority == 255)
+		return 255;
 	return (uint8_t)(prio < 1 ? 1 : prio);
 }

@@ -13,7 +13,10 @@
  *   1; an owner (255) is never lowered, as in keepalived. Two directors with
  *   the same view keep their order; a director that alone sees its services
  *   dead falls below a healthy peer (MASTER 100 − 50 < BACKUP 99), which then
- *   preempts it.
+ *   preempts it. In a sync group every member takes the largest penalty of
+ *   the group (vrrp.c), so that the members' priorities move together.
+ * - Scripts (track_script): vrrp_script.h runs them; vrrp.c adds their
+ *   weights (vrrp_script_delta) and FAULTs (vrrp_script_faults).
  *
  * Polled from a timer: the control core's loop never waits on a netlink
  * socket for this, and a 100 ms poll is far below the advert intervals.
@@ -41,6 +44,14 @@ struct conf_vrrp;
  */
 bool vrrp_track_neigh_ready(const struct conf_vrrp *v);
 #define VRRP_WARMUP_MAX_S 0.5
+/*
+ * How long an instance's Startup waits for the first result of each script
+ * it tracks (the first result decides its state, as in keepalived): a
+ * configured MASTER holds its VIPs meanwhile without sending adverts. Past
+ * it, the instance starts and a script still without a result counts as
+ * neither OK nor KO until it has one.
+ */
+#define VRRP_SCRIPT_WAIT_MAX_S 2.0
 
 int vrrp_track_init(void);
 void vrrp_track_fini(void);
@@ -50,5 +61,7 @@ bool vrrp_track_port_up(const struct vipd_conf *c, unsigned p, char *why, size_t
  * services of the configuration the model runs now (model.conf: a reload
  * may have changed them while the instance kept its own config). */
 uint8_t vrrp_track_priority(const struct conf_vrrp *v);
+/* What service health takes off v's priority (0 for an owner). */
+unsigned vrrp_track_svc_penalty(const struct conf_vrrp *v);
 
 #endif

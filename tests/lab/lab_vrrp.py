@@ -4,6 +4,9 @@
 - vrrp_conf(): a director's vipd config from docs/examples/reference.conf or
   reference-backup.conf with the VRRP instance changed (version, advert_int,
   priority, state, preempt, notify, ...).
+- add_vrrp_scripts(), file_script(), add_vrrp_instance(), add_sync_group(),
+  add_dr_service(), rs_vip(): track_script / vrrp_sync_group set-ups on top
+  of vrrp_conf() (a second instance with its own VIP and DR service).
 - Keepalived: Debian's keepalived as the peer director in a lab namespace
   (VRRP only, -P), its state from a notify script writing a file.
 - Probe: a client loop in the client namespace measuring the service gap:
@@ -514,6 +517,94 @@ def with_checks(text, port, delay=0.3):
         if not m:
             return text
         text = text[:m.start()] + check + text[_group_end(text, m.start()):]
+
+
+
+# ---------------------------------------------------------------------------
+# tracked scripts, more instances, sync groups
+
+def file_script(name, path, interval=0.5, weight=0, rise=1, fall=1, timeout=None):
+    """A vrrp_script (dict for add_vrrp_scripts) that is OK while path exists."""
+    d = {"name": name, "script": f"/usr/bin/test -f {path}", "interval": interval,
+         "weight": weight, "rise": rise, "fall": fall}
+    if timeout is not None:
+        d["timeout"] = timeout
+    return d
+
+
+def _lc(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)
+    return str(v)
+
+
+def add_vrrp_scripts(text, scripts):
+    """text with `vrrp_scripts = ( ... );` (dicts of key: value) before vrrp_instances."""
+    groups = ["\t{ " + " ".join(f"{k} = {_lc(v)};" for k, v in sc.items()) + " }"
+              for sc in scripts]
+    block = "vrrp_scripts = (\n" + ",\n".join(groups) + "\n);\n\n"
+    i = text.index("vrrp_instances")
+    return text[:i] + block + text[i:]
+
+
+def track_scripts(*names):
+    """The `extra` entry of vrrp_conf() / add_vrrp_instance() tracking these scripts."""
+    return "track_script = [ " + ", ".join(json.dumps(n) for n in names) + " ];"
+
+
+def add_vrrp_instance(text, name, vrid, vip, extra=(), drop_track=True):
+    """text with a copy of its first VRRP instance (as vrrp_conf() made it: state,
+    priority, version, ...) named name, on vrid, holding vip; its track_script is
+    dropped (drop_track) and extra keys are added."""
+    start = text.index("vrrp_instances")
+    g0 = text.index("{", start)
+    g1 = _group_end(text, start)
+    inst = text[g0:g1].rstrip().rstrip(";")
+    inst = re.sub(r'(\bname\s*=\s*)"[^"]*"', rf'\g<1>"{name}"', inst, count=1)
+    inst = re.sub(r"(\bvirtual_router_id\s*=\s*)\d+", rf"\g<1>{vrid}", inst)
+    inst = re.sub(r"(\bvirtual_ipaddress\s*=\s*)\[[^\]]*\]", rf'\g<1>[ "{vip}" ]', inst)
+    if drop_track:
+        inst = re.sub(r"\n\s*track_script\s*=\s*\[[^\]]*\];", "", inst)
+    if extra:
+        inst = re.sub(r"(\bvirtual_router_id\s*=\s*\d+;)",
+                      lambda m: m.group(1) + "".join("\n\t\t" + a for a in extra), inst)
+    end = text.index(")", g1) if text[g1:].lstrip().startswith(")") else g1
+    return text[:end].rstrip() + ",\n\t" + inst + "\n" + text[end:]
+
+
+def add_sync_group(text, name, members, notify=None, notify_master=None,
+                   notify_backup=None, notify_fault=None, smtp_alert=None):
+    """text with `vrrp_sync_groups = ( { name; group; notify... } );` after the
+    vrrp_instances list."""
+    keys = [f"name = {json.dumps(name)};",
+            "group = [ " + ", ".join(json.dumps(m) for m in members) + " ];"]
+    for k, v in (("notify", notify), ("notify_master", notify_master),
+                 ("notify_backup", notify_backup), ("notify_fault", notify_fault),
+                 ("smtp_alert", smtp_alert)):
+        if v is not None:
+            keys.append(f"{k} = {_lc(v)};")
+    block = "vrrp_sync_groups = (\n\t{\n" + "".join(f"\t\t{k}\n" for k in keys) + "\t}\n);\n\n"
+    i = text.index("virtual_servers")
+    return text[:i] + block + text[i:]
+
+
+def add_dr_service(text, vip):
+    """text with a copy of its first virtual server on address vip."""
+    start = text.index("virtual_servers")
+    g0 = text.index("{", start)
+    g1 = _group_end(text, start)
+    vs = text[g0:g1].rstrip().rstrip(";")
+    vs = re.sub(r'(\baddress\s*=\s*)"[^"]*"', rf'\g<1>"{vip}"', vs, count=1)
+    return text[:g1].rstrip() + ",\n\t" + vs + "\n" + text[g1:]
+
+
+def rs_vip(lab, vip, add=True):
+    """DR: the real servers hold vip on their loopback too (add=False removes it)."""
+    for rs in labmod.REAL_SERVERS:
+        lab.ns_exec(rs, ["ip", "addr", "replace" if add else "del", f"{vip}/32", "dev", "lo"],
+                    check=add)
 
 
 def _cmd_smtp(a):

@@ -4,7 +4,9 @@
  * aliases and each class of error, from fixtures in tests/unit/conf/ (found
  * through VIPD_TEST_DATA). A bad fixture lists every error it must produce:
  * the count has to match and each message must carry the file, the line and
- * the key, so a regression in either direction shows.
+ * the key, so a regression in either direction shows. vrrp_scripts,
+ * track_script and vrrp_sync_groups: values, defaults, resolved indexes and
+ * what a reload sees changed (vrrp_track*.conf), and their errors.
  */
 #include <errno.h>
 #include <math.h>
@@ -752,6 +754,137 @@ static void test_include(void **state)
 	conf_errors_clear(&e);
 }
 
+/* ---- vrrp_scripts, track_script, vrrp_sync_groups ------------------------- */
+
+static void test_vrrp_track(void **state)
+{
+	(void)state;
+	struct vipd_conf *c = load_good(fixture("vrrp_track.conf"));
+	const struct conf_vrrp_script *s;
+
+	assert_int_equal(c->n_vrrp_scripts, 4);
+	s = &c->vrrp_scripts[0]; /* keepalived's defaults */
+	assert_string_equal(s->name, "chk_default");
+	assert_string_equal(s->script, "/bin/true");
+	assert_true(s->interval == 1);
+	assert_true(s->timeout == 1); /* the interval's */
+	assert_int_equal(s->weight, 0);
+	assert_int_equal(s->rise, 1);
+	assert_int_equal(s->fall, 1);
+	assert_int_equal(s->line, 6);
+	s = &c->vrrp_scripts[1];
+	assert_string_equal(s->script, "/usr/bin/pgrep nginx");
+	assert_true(s->interval == 2);
+	assert_true(s->timeout == 0.5);
+	assert_int_equal(s->weight, -20);
+	assert_int_equal(s->rise, 3);
+	assert_int_equal(s->fall, 4);
+	assert_int_equal(s->line, 7);
+	assert_int_equal(c->vrrp_scripts[2].weight, 253);
+	assert_string_equal(c->vrrp_scripts[2].script, "test -f '/tmp/x y'");
+	assert_int_equal(c->vrrp_scripts[3].weight, -253);
+
+	const struct conf_vrrp *v1 = &c->vrrp[0], *v2 = &c->vrrp[1];
+	assert_int_equal(v1->n_track_script, 2);
+	assert_string_equal(v1->track_script[0], "chk_nginx");
+	assert_int_equal(v1->track_script_idx[0], 1);
+	assert_int_equal(v1->track_script_idx[1], 2);
+	assert_int_equal(v1->sync_group, -1);
+	assert_int_equal(v2->n_track_script, 1);
+	assert_int_equal(v2->track_script_idx[0], 0);
+	assert_int_equal(v2->sync_group, 0);
+	assert_int_equal(c->vrrp[2].sync_group, 0);
+	assert_int_equal(c->vrrp[2].n_track_script, 0);
+	assert_int_equal(c->vrrp[3].sync_group, 1);
+
+	assert_int_equal(c->n_sync_groups, 2);
+	const struct conf_vrrp_group *g = &c->sync_groups[0];
+	assert_string_equal(g->name, "VG_1");
+	assert_int_equal(g->line, 28);
+	assert_int_equal(g->n_members, 2);
+	assert_string_equal(g->members[1], "VI_3");
+	assert_int_equal(g->member_idx[0], 1);
+	assert_int_equal(g->member_idx[1], 2);
+	assert_string_equal(g->notify_master, "/bin/echo master");
+	assert_string_equal(g->notify_backup, "/bin/echo backup");
+	assert_string_equal(g->notify_fault, "/bin/echo fault");
+	assert_string_equal(g->notify_stop, "/bin/echo stop");
+	assert_string_equal(g->notify, "/bin/echo any");
+	assert_true(g->smtp_alert);
+	g = &c->sync_groups[1];
+	assert_int_equal(g->n_members, 1); /* ( ) lists work as [ ] arrays */
+	assert_int_equal(g->member_idx[0], 3);
+	assert_string_equal(g->notify, "");
+	assert_false(g->smtp_alert);
+
+	/* A copy carries them (runtime edits work on conf_dup copies). */
+	struct vipd_conf *d = conf_dup(c);
+	assert_non_null(d);
+	assert_int_equal(d->n_vrrp_scripts, 4);
+	assert_string_equal(d->vrrp_scripts[1].script, "/usr/bin/pgrep nginx");
+	assert_string_equal(d->sync_groups[0].members[0], "VI_2");
+	assert_true(conf_vrrp_equal(c, d));
+	conf_free(d);
+	conf_free(c);
+}
+
+/* A reload that changes a tracked script or a sync group restarts VRRP:
+ * conf_vrrp_equal() compares the instances, which carry a fingerprint. */
+static void test_vrrp_track_reload(void **state)
+{
+	(void)state;
+	struct vipd_conf *a = load_good(fixture("vrrp_track.conf"));
+	struct vipd_conf *b = load_good(fixture("vrrp_track.conf"));
+	struct vipd_conf *sc = load_good(fixture("vrrp_track_changed.conf"));
+	struct vipd_conf *gr = load_good(fixture("vrrp_track_group_changed.conf"));
+
+	assert_true(conf_vrrp_equal(a, b));
+	assert_false(conf_vrrp_equal(a, sc));
+	assert_true(sc->vrrp_scripts[0].interval == 3);
+	assert_int_equal(a->vrrp[0].track_sig, sc->vrrp[0].track_sig); /* VI_1 does not track it */
+	assert_true(a->vrrp[1].track_sig != sc->vrrp[1].track_sig);
+	assert_false(conf_vrrp_equal(a, gr));
+	assert_true(a->vrrp[2].track_sig != gr->vrrp[2].track_sig);  /* a member */
+	assert_int_equal(a->vrrp[3].track_sig, gr->vrrp[3].track_sig); /* another group */
+	conf_free(a);
+	conf_free(b);
+	conf_free(sc);
+	conf_free(gr);
+}
+
+static void test_bad_vrrp_script(void **state)
+{
+	(void)state;
+	BAD("bad_vrrp_script.conf",
+	    { 3, "vrrp_scripts[0]: weight 300 out of range -253..253" },
+	    { 4, "vrrp_scripts[1]: interval 0 out of range 0.1..3600" },
+	    { 4, "vrrp_scripts[1]: timeout 5000 out of range 0.1..3600" },
+	    { 5, "vrrp_scripts[2]: rise 0 out of range 1..1000" },
+	    { 5, "vrrp_scripts[2]: fall 1001 out of range 1..1000" },
+	    { 5, "vrrp_scripts[2]: unknown key 'user' in vrrp_script" },
+	    { 6, "vrrp_scripts[3]: script is empty" },
+	    { 7, "vrrp_scripts[4]: weight -254 out of range -253..253" },
+	    { 7, "vrrp_scripts[4]: missing required key 'script' in vrrp_script" },
+	    { 8, "vrrp_scripts[5]: weight must be an integer" },
+	    { 8, "vrrp_scripts[5]: duplicate vrrp_script name 'chk_a' (also vrrp_scripts[0], line 3)" },
+	    { 12, "vrrp_instances[0]: track_script 'chk_nope' names no vrrp_script" },
+	    { 12, "vrrp_instances[0]: track_script 'chk_b' is listed twice" });
+}
+
+static void test_bad_sync_group(void **state)
+{
+	(void)state;
+	BAD("bad_sync_group.conf",
+	    { 10, "vrrp_sync_groups[0]: group member 'VI_9' names no vrrp instance" },
+	    { 12, "vrrp_sync_groups[1]: vrrp instance 'VI_1' is already in sync group 'VG_1' (line 10)" },
+	    { 12, "vrrp_sync_groups[1]: vrrp instance 'VI_3' is listed twice" },
+	    { 12, "vrrp_sync_groups[1]: unknown key 'global_tracking' in vrrp_sync_group" },
+	    { 13, "vrrp_sync_groups[2]: group is empty" },
+	    { 13, "vrrp_sync_groups[2]: duplicate vrrp_sync_group name 'VG_1' (also vrrp_sync_groups[0], line 10)" },
+	    { 14, "vrrp_sync_groups[3]: missing required key 'group' in vrrp_sync_group" },
+	    { 6, "vrrp_instances[1]: track_script 'chk_w' has weight -20, but 'VI_2' is in sync group 'VG_1': members of a sync group need weight 0" });
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -781,6 +914,10 @@ int main(void)
 		cmocka_unit_test(test_bad_missing),
 		cmocka_unit_test(test_bad_many),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_vrrp_track),
+		cmocka_unit_test(test_vrrp_track_reload),
+		cmocka_unit_test(test_bad_vrrp_script),
+		cmocka_unit_test(test_bad_sync_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
