@@ -12,7 +12,6 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
-#include <rte_random.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -54,6 +53,7 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 		return -ENOMEM;
 	clock_init();
 	wk->sess = sess_init(mem, sessions, clock_now());
+	wk->rnd = 0x9E3779B9u ^ (w + 1) * 2654435761u; /* any nonzero seed */
 	wk->lcache = rte_zmalloc("vipd_lcache", sizeof(*wk->lcache), 64);
 	if (wk->lcache == NULL)
 		return -ENOMEM;
@@ -162,6 +162,17 @@ static void set_state(struct worker *w, struct sess *s, uint8_t ns)
 		sess_touch(w->sess, s, w->now, nt);
 }
 
+/* xorshift32: twos' draws need cheap randomness, not rte_rand's per flow. */
+static inline uint32_t next_rand(struct worker *w)
+{
+	uint32_t x = w->rnd;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->rnd = x;
+	return x;
+}
+
 /* Pick a real server for a new flow; returns its handle or 0. */
 static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
 {
@@ -191,7 +202,7 @@ static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const str
 		.lc = w->lcache,
 		.svc = svc->slot,
 		.gen = w->snap->version,
-		.rnd = (uint32_t)rte_rand(),
+		.rnd = next_rand(w),
 	};
 	int k = svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
 	return k < 0 ? 0 : svc->rs[k].handle;
@@ -249,6 +260,15 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 		drop(w, pidx, m, VIPD_DROP_NO_DEST);
 		return NULL;
 	}
+	const struct rs_slot *r = &rs_slots[rs_handle_idx(handle)];
+	struct sess_key rk;
+	uint64_t rh = 0;
+	if (r->fwd == CONF_FWD_NAT) {
+		/* The reply key's bucket: fetch it while the session is inserted. */
+		rh = sess_key_set(&rk, r->addr, pi->key.saddr, r->port, pi->key.sport,
+				  pi->key.proto, SESS_KEY_REPLY);
+		sess_prefetch(w->sess, rh);
+	}
 	uint8_t st = pi->key.proto == IPPROTO_TCP ? TCPS_NONE : TCPS_UDP;
 	struct sess *s = sess_insert(w->sess, &pi->key, pi->hash, w->now,
 				     state_timeout(w->snap, st));
@@ -263,12 +283,10 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 	s->aux = tmpl;
 	s->in_port = (uint8_t)pidx;
 	memcpy(s->cmac, &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, 6);
-	const struct rs_slot *r = &rs_slots[rs_handle_idx(handle)];
 	if (r->fwd == CONF_FWD_NAT) {
 		s->nat_addr = r->addr;
 		s->nat_port = r->port;
-		struct sess_key rk = sess_reply_key(s);
-		if (sess_index_add(w->sess, &rk, sess_hash(&rk), s) < 0) {
+		if (sess_index_add(w->sess, &rk, rh, s) < 0) {
 			/* Nothing was counted for it yet: just give the slot back. */
 			s->nat_addr = 0;
 			sess_delete(w->sess, s);

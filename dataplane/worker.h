@@ -48,6 +48,7 @@ struct worker {
 	uint32_t flush_gen;    /* the last flush this worker finished */
 	uint32_t flush_cursor; /* pool index a running flush has reached, 0 = none */
 	struct sched_lcache *lcache; /* lblc/lblcr memory */
+	uint32_t rnd;                /* xorshift state for twos */
 	struct sched_state sched[SVC_MAX];
 } __attribute__((aligned(64)));
 
