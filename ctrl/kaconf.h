@@ -8,7 +8,8 @@
  *                   keyword nodes (one keyword and its arguments per line,
  *                   braces anywhere, comments, quotes, include with globs);
  *   kaconf_conv.c   walk the tree with one mapping table per block
- *   kaconf_vrrp.c   (global_defs and the top level; vrrp_instance;
+ *   kaconf_vrrp.c   (global_defs and the top level; vrrp_instance,
+ *                   vrrp_script, vrrp_sync_group and track_script;
  *   kaconf_vs.c     virtual_server and real_server; the checks) and build
  *   kaconf_check.c  vipd's settings as a tree of values;
  *   kaconf_port.c   a vipd port for each interface, with the director's address;
@@ -227,6 +228,7 @@ struct kaconf_cx {
 	const struct kaconf_opts *opts;
 	const struct kaconf_tree *tree;
 	struct kaconf_val *root, *global, *ports, *vrrps, *vss;
+	struct kaconf_val *scripts, *groups; /* vrrp_scripts, vrrp_sync_groups */
 	struct kaconf_val *cur;  /* where notes about dropped options go */
 	unsigned n_ports;
 	struct kaconf_port port[KACONF_MAX_PORTS];
@@ -281,6 +283,13 @@ void kaconf_ports_finish(struct kaconf_cx *cx);
 
 void kaconf_global(struct kaconf_cx *cx, const struct kaconf_node *n);
 void kaconf_vrrp(struct kaconf_cx *cx, const struct kaconf_node *n);
+void kaconf_vscript(struct kaconf_cx *cx, const struct kaconf_node *n);
+/*
+ * After every vrrp_instance and vrrp_script: the vrrp_sync_group blocks of the
+ * tree, then each instance's track_script entries (names resolved, keepalived's
+ * weight 0 in sync groups applied).
+ */
+void kaconf_vrrp_finish(struct kaconf_cx *cx);
 void kaconf_vs(struct kaconf_cx *cx, const struct kaconf_node *n);
 
 /* Check defaults a virtual or real server hands down to its checks. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * kaconf conversion: the table walker, argument decoders, ports, the top
- * level and global_defs. vrrp_instance is in kaconf_vrrp.c, virtual_server
- * in kaconf_vs.c, the checks in kaconf_check.c.
+ * level and global_defs. vrrp_instance, vrrp_script and vrrp_sync_group are
+ * in kaconf_vrrp.c, virtual_server in kaconf_vs.c, the checks in
+ * kaconf_check.c.
  *
  * Each block has a table mapping keepalived's keywords to vipd's keys; the
  * walker applies the rows and reports what has no row. A keyword vipd cannot
@@ -510,6 +511,26 @@ static void top_vrrp(struct kaconf_cx *cx, const struct kaconf_node *n,
 	kaconf_vrrp(cx, n);
 }
 
+static void top_vscript(struct kaconf_cx *cx, const struct kaconf_node *n,
+			const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	(void)m;
+	(void)g;
+	(void)obj;
+	kaconf_vscript(cx, n);
+}
+
+/* Read by kaconf_vrrp_finish, once every instance is known. */
+static void top_later(struct kaconf_cx *cx, const struct kaconf_node *n,
+		      const struct kaconf_map *m, struct kaconf_val *g, void *obj)
+{
+	(void)cx;
+	(void)n;
+	(void)m;
+	(void)g;
+	(void)obj;
+}
+
 static void top_vs(struct kaconf_cx *cx, const struct kaconf_node *n,
 		   const struct kaconf_map *m, struct kaconf_val *g, void *obj)
 {
@@ -524,8 +545,8 @@ static void top_vs(struct kaconf_cx *cx, const struct kaconf_node *n,
 static const struct kaconf_map kaconf_top_tab[] = {
 	{ .kw = "vrrp_instance", .act = KA_FN, .fn = top_vrrp, .block = true },
 	{ .kw = "virtual_server", .act = KA_FN, .fn = top_vs, .block = true },
-	KA_ROW_UNSUPB("vrrp_script", "no tracking scripts in vipd yet: the instances that track it run without it"),
-	KA_ROW_UNSUPB("vrrp_sync_group", "vipd's VRRP instances fail over one by one: no sync groups yet"),
+	{ .kw = "vrrp_script", .act = KA_FN, .fn = top_vscript, .block = true },
+	{ .kw = "vrrp_sync_group", .act = KA_FN, .fn = top_later, .block = true },
 	KA_ROW_UNSUPB("virtual_server_group", "no virtual server groups in vipd: write one virtual_server per address and port"),
 	KA_ROW_UNSUPB("static_ipaddress", KA_STATIC),
 	KA_ROW_UNSUPB("static_routes", KA_STATIC),
@@ -542,7 +563,8 @@ static const struct kaconf_map kaconf_top_tab[] = {
 };
 
 static const char *const kaconf_top_order[] = {
-	"global", "dpdk", "ports", "vrrp_instances", "virtual_servers", NULL,
+	"global", "dpdk", "ports", "vrrp_scripts", "vrrp_instances", "vrrp_sync_groups",
+	"virtual_servers", NULL,
 };
 
 int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
@@ -560,6 +582,8 @@ int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
 	cx.ports = kv_new(KV_LIST, "ports", NULL);
 	cx.vrrps = kv_new(KV_LIST, "vrrp_instances", NULL);
 	cx.vss = kv_new(KV_LIST, "virtual_servers", NULL);
+	cx.scripts = kv_new(KV_LIST, "vrrp_scripts", NULL);
+	cx.groups = kv_new(KV_LIST, "vrrp_sync_groups", NULL);
 	cx.cur = cx.root;
 	/* global_defs first: its VRRP defaults apply whatever the order. */
 	for (const struct kaconf_node *n = t->root.child; n; n = n->next)
@@ -586,6 +610,7 @@ int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
 			kaconf_unsup(&cx, n, n->kw,
 				     unknown_why(n->kw, "not a top-level block the importer knows"));
 	}
+	kaconf_vrrp_finish(&cx);
 	if (lg->n_err == errs) /* else its placeholders only add noise */
 		kaconf_ports_finish(&cx);
 	if (cx.global->first)
@@ -597,10 +622,18 @@ int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
 	kv_note(dpdk, "CHECK: DPDK settings have no keepalived equivalent; see docs/configuration.md.");
 	kv_add(cx.root, dpdk);
 	kv_add(cx.root, cx.ports);
+	if (cx.scripts->first)
+		kv_add(cx.root, cx.scripts);
+	else
+		kv_free(cx.scripts);
 	if (cx.vrrps->first)
 		kv_add(cx.root, cx.vrrps);
 	else
 		kv_free(cx.vrrps);
+	if (cx.groups->first)
+		kv_add(cx.root, cx.groups);
+	else
+		kv_free(cx.groups);
 	if (cx.vss->first)
 		kv_add(cx.root, cx.vss);
 	else

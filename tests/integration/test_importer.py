@@ -60,9 +60,27 @@ def test_warnings_still_write(tmp_path):
     out = tmp_path / "vipd.conf"
     r = run(VIPCTL, "import-keepalived", "vrrp_sync_script.conf", "-o", out, cwd=CORPUS)
     assert r.returncode == 0
-    assert "vrrp_sync_script.conf:10: vrrp_sync_group: not supported by vipd (" in r.stderr
-    assert "vrrp_sync_script.conf:4: vrrp_script: not supported by vipd (" in r.stderr
+    # keepalived's silent fix, said with its line: weight 0 in a sync group.
+    assert ("vrrp_sync_script.conf:30: track_script: chk_haproxy has weight 2, but "
+            "vrrp_instance VI_EXT is in sync group VG_1;") in r.stderr
+    assert "vrrp_sync_script.conf:21: sync_group_tracking_weight: not supported by vipd (" in r.stderr
+    text = out.read_text()
+    assert "vrrp_scripts = (" in text and "vrrp_sync_groups = (" in text
+    assert 'group = [ "VI_EXT", "VI_INT" ];' in text
     assert run(VIPD, "--check", "-f", out).returncode == 0
+
+
+def test_scripts_and_sync_groups(tmp_path):
+    out = tmp_path / "vipd.conf"
+    r = run(VIPCTL, "import-keepalived", "vrrp_scripts.conf", "-o", out, cwd=CORPUS)
+    assert r.returncode == 0
+    assert r.stderr == "", r.stderr
+    text = out.read_text()
+    assert 'track_script = [ "chk_nginx" ];' in text
+    assert "weight = -20;" in text
+    assert "timeout = 5;" in text  # keepalived's default: the interval
+    r = run(VIPD, "--check", "-f", out)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_address_option(tmp_path):
