@@ -318,4 +318,7 @@ int kaconf_convert(const struct kaconf_tree *t, const struct kaconf_opts *o,
 		   struct kaconf_log *lg, char **text,
 		   const struct kaconf_node ***origin, unsigned *n_lines);
 
+/* The reason given for VRRP options vipd has no counterpart for. */
+#define KA_VNOEQ "no equivalent in vipd's VRRP"
+
 #endif
