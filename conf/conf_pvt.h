@@ -138,4 +138,16 @@ void conf_check_group(struct conf_ctx *cx, const config_setting_t *s,
 		      const char *where, void *obj);
 void conf_check_finish(struct conf_check *ck, double vs_delay_loop);
 
+/* conf_vrrp.c; conf.c shares its port lookups with it. */
+void conf_vrrp_list(struct conf_ctx *cx, const config_setting_t *s, const char *where, void *obj);
+void conf_vscript_list(struct conf_ctx *cx, const config_setting_t *s, const char *where, void *obj);
+void conf_group_list_fn(struct conf_ctx *cx, const config_setting_t *s, const char *where, void *obj);
+void conf_cross_vrrp(struct conf_ctx *cx, const struct vipd_conf *c);
+void conf_cross_vscripts(struct conf_ctx *cx, const struct vipd_conf *c);
+void conf_cross_groups(struct conf_ctx *cx, struct vipd_conf *c);
+void conf_cross_track_scripts(struct conf_ctx *cx, struct vipd_conf *c);
+void conf_vrrp_sigs(struct vipd_conf *c);
+int conf_port_find(const struct vipd_conf *c, const char *name);
+const char *conf_port_names(const struct vipd_conf *c);
+
 #endif
