@@ -331,17 +331,13 @@ static void conf_ports(struct conf_ctx *cx, const config_setting_t *s,
 		       const char *where, void *obj)
 {
 	struct vipd_conf *c = obj;
-	int n = conf_group_list(cx, s, where);
+	int n;
 	char w[CONF_WHERE_MAX];
 
-	if (n <= 0) {
-		if (n == 0)
+	c->ports = conf_list_alloc(cx, s, where, sizeof(*c->ports), &n);
+	if (c->ports == NULL) {
+		if (n == 0 && !cx->nomem)
 			conf_err(cx, s, where, "ports is empty; vipd needs at least one");
-		return;
-	}
-	c->ports = calloc(n, sizeof(*c->ports));
-	if (!c->ports) {
-		cx->nomem = true;
 		return;
 	}
 	c->n_ports = n;

@@ -106,6 +106,13 @@ bool conf_is_group(struct conf_ctx *cx, const config_setting_t *s,
 /* Element count of a list of groups ( {..}, {..} ), or -1 after an error. */
 int conf_group_list(struct conf_ctx *cx, const config_setting_t *s,
 		    const char *where);
+/*
+ * A list of groups s, checked by conf_group_list, and a zeroed array of *n
+ * elements for it; NULL with *n <= 0 when empty or invalid (errors reported),
+ * NULL with cx->nomem when out of memory.
+ */
+void *conf_list_alloc(struct conf_ctx *cx, const config_setting_t *s, const char *where,
+		      size_t elem, int *n);
 /* g's member name if present, else g itself: where a message should point. */
 const config_setting_t *conf_at(const config_setting_t *g, const char *name);
 /* The setting at list[idx].key under the root, or the best parent found. */

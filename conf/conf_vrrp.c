@@ -149,16 +149,12 @@ void conf_vrrp_list(struct conf_ctx *cx, const config_setting_t *s,
 			   const char *where, void *obj)
 {
 	struct vipd_conf *c = obj;
-	int n = conf_group_list(cx, s, where);
+	int n;
 	char w[CONF_WHERE_MAX];
 
-	if (n <= 0)
+	c->vrrp = conf_list_alloc(cx, s, where, sizeof(*c->vrrp), &n);
+	if (c->vrrp == NULL)
 		return;
-	c->vrrp = calloc(n, sizeof(*c->vrrp));
-	if (!c->vrrp) {
-		cx->nomem = true;
-		return;
-	}
 	c->n_vrrp = n;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, i);

@@ -202,16 +202,12 @@ static void conf_rs_list(struct conf_ctx *cx, const config_setting_t *s,
 			 const char *where, void *obj)
 {
 	struct conf_vs *vs = obj;
-	int n = conf_group_list(cx, s, where);
+	int n;
 	char w[CONF_WHERE_MAX];
 
-	if (n <= 0)
+	vs->rs = conf_list_alloc(cx, s, where, sizeof(*vs->rs), &n);
+	if (vs->rs == NULL)
 		return;
-	vs->rs = calloc(n, sizeof(*vs->rs));
-	if (!vs->rs) {
-		cx->nomem = true;
-		return;
-	}
 	vs->n_rs = n;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, i);
@@ -315,16 +311,12 @@ void conf_vs_list(struct conf_ctx *cx, const config_setting_t *s,
 		  const char *where, void *obj)
 {
 	struct vipd_conf *c = obj;
-	int n = conf_group_list(cx, s, where);
+	int n;
 	char w[CONF_WHERE_MAX];
 
-	if (n <= 0)
+	c->vs = conf_list_alloc(cx, s, where, sizeof(*c->vs), &n);
+	if (c->vs == NULL)
 		return;
-	c->vs = calloc(n, sizeof(*c->vs));
-	if (!c->vs) {
-		cx->nomem = true;
-		return;
-	}
 	c->n_vs = n;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, i);

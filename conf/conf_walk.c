@@ -440,3 +440,17 @@ const config_setting_t *conf_item(struct conf_ctx *cx, const char *list,
 		return l ? l : cx->root;
 	return key ? conf_at(e, key) : e;
 }
+
+void *conf_list_alloc(struct conf_ctx *cx, const config_setting_t *s, const char *where,
+		      size_t elem, int *n)
+{
+	*n = conf_group_list(cx, s, where);
+	if (*n <= 0)
+		return NULL;
+	void *arr = calloc((size_t)*n, elem);
+	if (arr == NULL) {
+		cx->nomem = true;
+		*n = 0;
+	}
+	return arr;
+}
