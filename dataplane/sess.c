@@ -199,6 +199,7 @@ void sess_delete(struct sess_table *t, struct sess *s)
 	uint32_t i = sess_index(t, s);
 	index_del(t, h, i, sig_of(h), false);
 	wheel_unlink(t, s);
+	s->key.pad = 1; /* no live key has it: a stale sess_candidate() never matches */
 	s->tnext = t->free_head;
 	s->tprev = 0;
 	t->free_head = i;

@@ -26,16 +26,6 @@
 #include <emmintrin.h>
 #endif
 
-/* Even bits of a 16-bit byte mask (one per 16-bit lane) packed to 8 bits. */
-static inline unsigned _pext_u32_fallback(unsigned x)
-{
-	x &= 0x5555;
-	x = (x | (x >> 1)) & 0x3333;
-	x = (x | (x >> 2)) & 0x0f0f;
-	x = (x | (x >> 4)) & 0x00ff;
-	return x;
-}
-
 /* Key flags, in the key so that templates and reply keys never collide with
  * connections. */
 #define SESS_KEY_TEMPLATE 0x01
@@ -50,18 +40,19 @@ struct sess_key {
 	uint16_t pad;
 } __attribute__((aligned(8)));
 
+/* What an established flow's packet reads comes first. */
 struct sess {
 	struct sess_key key;
 	uint32_t rs;      /* real server handle (rs.h) */
 	uint32_t expire;  /* tick at which it dies */
+	uint16_t svc;     /* service slot */
+	uint8_t state;    /* protocol state (tcpstate.h) */
+	uint8_t flags;
 	uint32_t tnext;   /* timer wheel links; tnext is the free list link */
 	uint32_t tprev;   /* SESS_WHEEL_HEAD | slot when first in its slot's list */
 	uint32_t aux;     /* template: controlled conns; conn: template index */
 	uint32_t nat_addr; /* NAT: real server address of the reply key, 0 = none */
 	uint16_t nat_port;
-	uint16_t svc;     /* service slot */
-	uint8_t state;    /* protocol state (tcpstate.h) */
-	uint8_t flags;
 	uint8_t in_port;  /* port index the client's packets arrive on */
 	uint8_t cmac[6];  /* client-side next hop: where NAT replies go */
 	uint8_t pad;
@@ -193,9 +184,8 @@ static inline unsigned sess_sig_match(const struct sess_bucket *b, uint16_t sig)
 #if defined(__SSE2__)
 	__m128i v = _mm_load_si128((const __m128i *)b->sig);
 	__m128i m = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
-	unsigned bits = (unsigned)_mm_movemask_epi8(m);
-	/* One bit per way: the even bits of the byte mask. */
-	return (unsigned)_pext_u32_fallback(bits);
+	/* Lanes of 0 or -1 pack to bytes of 0 or -1: one mask bit per way. */
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(m, _mm_setzero_si128()));
 #else
 	unsigned r = 0;
 	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
@@ -224,6 +214,24 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 			return &t->pool[i];
 	}
 	return NULL;
+}
+
+/*
+ * Once the first-choice bucket is in cache: the session its signature points
+ * at, prefetched, or NULL. A candidate is not a match: compare its key (a
+ * deleted session's key never compares equal), and on a mismatch do the full
+ * sess_lookup().
+ */
+static inline __attribute__((always_inline)) struct sess *
+sess_candidate(const struct sess_table *t, uint64_t h)
+{
+	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
+	unsigned ways = sess_sig_match(b, sess_sig(h));
+	if (ways == 0)
+		return NULL;
+	struct sess *s = &t->pool[b->idx[__builtin_ctz(ways)]];
+	sess_prefetch_line(s);
+	return s;
 }
 
 /* Once the bucket is in cache: prefetch the session its signature points at. */

@@ -17,6 +17,7 @@
 
 #include "conf/conf.h"
 #include "dataplane/clock.h"
+#include "dataplane/fast.h"
 #include "dataplane/pkt.h"
 #include "dataplane/rs.h"
 #include "dataplane/tcpstate.h"
@@ -66,14 +67,6 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 	if (wk->excp == NULL)
 		return -ENOMEM;
 	for (unsigned p = 0; p < port_n; p++) {
-		struct rte_eth_dev_tx_buffer *b =
-			rte_zmalloc("vipd_txb", RTE_ETH_TX_BUFFER_SIZE(WORKER_BURST), 64);
-		if (b == NULL)
-			return -ENOMEM;
-		rte_eth_tx_buffer_init(b, WORKER_BURST);
-		rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback,
-						   &wk->st->port[p].drops[VIPD_DROP_TX_FULL]);
-		wk->txb[p] = b;
 		if (w < port_tab[p].n_rxq) {
 			wk->rxq[wk->n_rxq].port = (uint16_t)p;
 			wk->rxq[wk->n_rxq].queue = (uint16_t)w;
@@ -84,6 +77,24 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 	return 0;
 }
 
+
+void worker_tx_port(struct worker *w, uint16_t pidx)
+{
+	struct worker_txq *q = &w->txq[pidx];
+	struct stats_port *sp = &w->st->port[pidx];
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < q->n; i++)
+		bytes += q->m[i]->pkt_len;
+	sp->tx_pkts += q->n;
+	sp->tx_bytes += bytes;
+	uint16_t sent = rte_eth_tx_burst(port_tab[pidx].id, (uint16_t)w->id, q->m, q->n);
+	if (unlikely(sent < q->n)) {
+		sp->drops[VIPD_DROP_TX_FULL] += q->n - sent;
+		rte_pktmbuf_free_bulk(&q->m[sent], q->n - sent);
+	}
+	q->n = 0;
+	w->tx_dirty &= ~(1u << pidx);
+}
 
 /* Account a session's end and free its slot. */
 static void sess_end(struct worker *w, struct sess *s)
@@ -352,6 +363,51 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 	forward(w, pidx, m, pi, r);
 }
 
+/*
+ * A packet of an established flow that changes nothing but its session's
+ * expiry (UDP, or TCP in ESTABLISHED without SYN, FIN or RST), to a live real
+ * server: the common case, in few instructions. false leaves the packet
+ * untouched for vip_flow().
+ */
+static inline bool vip_fast(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+			    struct sess *s)
+{
+	const struct snap *sn = w->snap;
+	uint32_t to;
+	if (pi->key.proto == IPPROTO_TCP) {
+		if (s->state != TCPS_ESTABLISHED ||
+		    (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
+			return false;
+		to = sn->t_tcp;
+	} else {
+		to = sn->t_udp;
+	}
+	const struct rs_slot *r = rs_get(s->rs);
+	if (unlikely(r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)))
+		return false;
+	uint64_t mac = rs_mac(r);
+	uint32_t exp = w->now + to;
+	if (unlikely(r->fwd != CONF_FWD_DR || !(mac & RS_MAC_VALID) ||
+		     (int32_t)(exp - s->expire) < 0))
+		return false;
+	s->expire = exp; /* a longer expiry: the wheel re-files it lazily */
+
+	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+	struct stats_ctr *vc = &w->st->svc[s->svc];
+	rc->pkts++;
+	rc->bytes += m->pkt_len;
+	vc->pkts++;
+	vc->bytes += m->pkt_len;
+
+	/* DR: the real server holds the VIP; only the MACs change. */
+	uint16_t out = r->out_port;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	pkt_set_mac(&eth->dst_addr, mac);
+	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
+	tx(w, out, m);
+	return true;
+}
+
 static inline bool set_next_hop(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 				const struct rs_slot *r, uint16_t out)
 {
@@ -515,6 +571,14 @@ static inline uint8_t owner_of(const struct snap *sn, uint32_t client)
 	return (uint8_t)(((uint64_t)h * dp_n_workers) >> 32);
 }
 
+/* Out of line: keeps the common case's loop small. */
+static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
+							const struct port_info *port,
+							struct rte_mbuf *m, struct pkt_info *pi)
+{
+	return pkt_classify(sn, port, m, pi);
+}
+
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
 		    bool redirected)
 {
@@ -527,16 +591,18 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	const struct snap *sn = w->snap;
 	const struct port_info *port = &port_tab[pidx];
 	struct stats_port *sp = &w->st->port[pidx];
+	uint64_t port_mac = fast_mac64(&port->mac);
+	uint64_t rx_bytes = 0;
 
+	fast_cache_sync(&w->fc, sn);
 	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		if (!redirected) {
-			sp->rx_pkts++;
-			sp->rx_bytes += pkts[i]->pkt_len;
-		}
-		uint8_t v = pkt_classify(sn, port, pkts[i], &pi[i]);
+		rx_bytes += pkts[i]->pkt_len;
+		uint8_t v = fast_parse(&w->fc, port_mac, pkts[i], &pi[i]);
+		if (v == PKT_SLOW)
+			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
 			     v == PKT_ICMP_OUT;
 		if (keyed && dp_n_workers > 1 && !redirected) {
@@ -554,18 +620,25 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (v != PKT_REDIRECT && keyed)
 			sess_prefetch(w->sess, pi[i].hash);
 	}
+	if (!redirected) {
+		sp->rx_pkts += n;
+		sp->rx_bytes += rx_bytes;
+	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
+	struct sess *cand[WORKER_BURST];
 	for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 		if (pi[i].verdict == PKT_VIP_FLOW)
-			sess_prefetch_entry(w->sess, pi[i].hash);
+			cand[i] = sess_candidate(w->sess, pi[i].hash);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-			sess_prefetch_entry(w->sess, pi[i + SESS_AHEAD].hash);
+			cand[i + SESS_AHEAD] = sess_candidate(w->sess, pi[i + SESS_AHEAD].hash);
 		switch (pi[i].verdict) {
 		case PKT_VIP_FLOW:
-			vip_flow(w, pidx, m, &pi[i]);
+			if (cand[i] == NULL || !sess_key_eq(&cand[i]->key, &pi[i].key) ||
+			    !vip_fast(w, m, &pi[i], cand[i]))
+				vip_flow(w, pidx, m, &pi[i]);
 			break;
 		case PKT_NAT_REPLY:
 			nat_reply(w, pidx, m, &pi[i]);
@@ -677,8 +750,7 @@ int worker_main(void *arg)
 			work += drain_redirect(w);
 		if (w->id == 0)
 			work += drain_inject(w);
-		for (unsigned p = 0; p < port_n; p++)
-			rte_eth_tx_buffer_flush(port_tab[p].id, (uint16_t)w->id, w->txb[p]);
+		worker_tx_flush(w);
 		sess_expire(w->sess, w->now, EXPIRE_BUDGET, on_expire, w);
 		worker_flush_step(w);
 		w->snap = NULL;

@@ -21,6 +21,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dataplane/fast.h"
 #include "dataplane/port.h"
 #include "dataplane/sched.h"
 #include "dataplane/sess.h"
@@ -28,6 +29,13 @@
 #include "dataplane/stats.h"
 
 #define WORKER_BURST 32
+#define WORKER_TXQ 64 /* packets a worker gathers per port before a tx burst */
+
+/* What a worker will send on one port: handed to the PMD in one burst. */
+struct worker_txq {
+	uint16_t n;
+	struct rte_mbuf *m[WORKER_TXQ];
+};
 
 struct worker {
 	unsigned id;
@@ -37,7 +45,8 @@ struct worker {
 		uint16_t port; /* index in port_tab */
 		uint16_t queue;
 	} rxq[VIPD_MAX_PORTS];
-	struct rte_eth_dev_tx_buffer *txb[VIPD_MAX_PORTS];
+	uint32_t tx_dirty; /* ports with packets in txq */
+	struct fast_cache fc;
 	struct rte_ring *excp; /* to the control core */
 	struct rte_ring *redir; /* from other workers: clients this one owns */
 	struct sess_table *sess;
@@ -50,6 +59,7 @@ struct worker {
 	struct sched_lcache *lcache; /* lblc/lblcr memory */
 	uint32_t rnd;                /* xorshift state for twos */
 	struct sched_state sched[SVC_MAX];
+	struct worker_txq txq[VIPD_MAX_PORTS];
 } __attribute__((aligned(64)));
 
 /* The published snapshot: written by the control core, read by workers. */

@@ -19,12 +19,26 @@ static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enu
 	rte_pktmbuf_free(m);
 }
 
+/* Send what txq holds for port pidx; what the PMD refuses is counted and freed. */
+void worker_tx_port(struct worker *w, uint16_t pidx);
+
+/* Queue m for port pidx; sent by worker_tx_flush() or when the queue fills. */
 static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 {
-	struct stats_port *sp = &w->st->port[pidx];
-	sp->tx_pkts++;
-	sp->tx_bytes += m->pkt_len;
-	rte_eth_tx_buffer(port_tab[pidx].id, (uint16_t)w->id, w->txb[pidx], m);
+	struct worker_txq *q = &w->txq[pidx];
+	q->m[q->n++] = m;
+	w->tx_dirty |= 1u << pidx;
+	if (unlikely(q->n == WORKER_TXQ))
+		worker_tx_port(w, pidx);
+}
+
+/* Hand every queued packet to its PMD. */
+static inline void worker_tx_flush(struct worker *w)
+{
+	while (w->tx_dirty) {
+		uint16_t p = (uint16_t)__builtin_ctz(w->tx_dirty);
+		worker_tx_port(w, p);
+	}
 }
 
 /* no_service_reply: answer in place and send; false = drop it instead. */
