@@ -60,6 +60,7 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 		 */
 		out[j].weight = ms->up[j] ? model_rs_weight(i, j) : 0;
 		out[j].u_threshold = vs->rs[j].u_threshold > 0 ? (uint32_t)vs->rs[j].u_threshold : 0;
+		out[j].l_threshold = vs->rs[j].l_threshold > 0 ? (uint32_t)vs->rs[j].l_threshold : 0;
 		out[j].up = ms->up[j];
 	}
 	return (uint16_t)ms->n_rs;

@@ -12,6 +12,21 @@ void sched_state_reset(struct sched_state *st)
 	st->gen = 0;
 }
 
+bool sched_overloaded(bool was, uint64_t conns, uint32_t u_threshold, uint32_t l_threshold)
+{
+	if (u_threshold == 0)
+		return false;
+	if (conns >= u_threshold)
+		return true;
+	if (!was)
+		return false;
+	/* Below u: stays overloaded until it drops under the lower bound. */
+	if (l_threshold)
+		return conns >= l_threshold;
+	/* conns < u < 2^32 here, so neither product overflows. */
+	return conns * 4 >= (uint64_t)u_threshold * 3;
+}
+
 #define usable sched_usable
 
 /* Round robin over available, non-quiesced dests (ip_vs_rr.c). */
@@ -217,13 +232,13 @@ static int sched_twos(struct sched_state *st, const struct sched_dest *d,
 static const struct sched_ops sched_table_ops[] = {
 	{ "rr", sched_rr, NULL },
 	{ "wrr", sched_wrr, NULL },
-	{ "lc", sched_lc, NULL },
-	{ "wlc", sched_wlc, NULL },
-	{ "sed", sched_sed, NULL },
-	{ "nq", sched_nq, NULL },
+	{ "lc", sched_lc, NULL, true },
+	{ "wlc", sched_wlc, NULL, true },
+	{ "sed", sched_sed, NULL, true },
+	{ "nq", sched_nq, NULL, true },
 	{ "fo", sched_fo, NULL },
-	{ "ovf", sched_ovf, NULL },
-	{ "twos", sched_twos, NULL },
+	{ "ovf", sched_ovf, NULL, true },
+	{ "twos", sched_twos, NULL, true },
 };
 
 const struct sched_ops *sched_find(const char *name)

@@ -21,7 +21,7 @@ struct sched_dest {
 	uint32_t activeconns; /* as the caller counts them (all workers) */
 	uint32_t inactconns;
 	bool avail;           /* false: down, removed from scheduling */
-	bool overloaded;      /* over its upper connection threshold */
+	bool overloaded;      /* connection threshold reached (sched_overloaded) */
 	uint64_t key;         /* identity (address, port) for table builds */
 };
 
@@ -75,6 +75,55 @@ struct sched_state {
 	uint32_t gen;   /* dest set generation this state was built for */
 };
 
+/*
+ * Connection thresholds (IPVS uthreshold/lthreshold, ipvsadm -x/-y): the
+ * overload flag with its hysteresis, as ip_vs_bind_dest/ip_vs_unbind_dest
+ * (net/netfilter/ipvs/ip_vs_conn.c) keep IP_VS_DEST_F_OVERLOAD, where
+ * conns = ip_vs_dest_totalconns() = activeconns + inactconns:
+ *   set   (bind):   u != 0 && conns >= u
+ *   clear (unbind): l != 0 ? conns < l
+ *                 : u != 0 ? conns * 4 < u * 3   (l defaults to 3/4 u,
+ *                                                  rounded up)
+ *                 : always                        (no limit)
+ * Without the lower bound a dest at its limit would flap in and out on every
+ * closed connection; with it, it takes no new flow until it has drained to l.
+ * Returns the new flag given the old one (was) and the current count;
+ * u == 0 (no limit) is never overloaded.
+ */
+bool sched_overloaded(bool was, uint64_t conns, uint32_t u_threshold, uint32_t l_threshold);
+
+/*
+ * Each worker's memory of the flag, one bit per real server slot index
+ * (rs_handle_idx; RS_MAX of them, checked where it is embedded): 8 KiB.
+ * Zeroed memory = nothing overloaded. IPVS keeps one flag per dest; here
+ * every worker keeps its own, but all of them evaluate the same counts (the
+ * sum over workers) so they agree up to the staleness of those counts. A
+ * slot reused for a new server starts with 0 connections, below any lower
+ * bound, so a stale bit clears at its first evaluation.
+ */
+#define SCHED_OVL_MAX 65536u /* power of two, >= RS_MAX */
+struct sched_ovl {
+	uint64_t bits[SCHED_OVL_MAX / 64];
+};
+
+/*
+ * Evaluate the flag of slot idx for a new flow and remember it. Inline so a
+ * dest without a limit (the common case) costs a bit test, not a call; the
+ * stale bit is cleared then, as IPVS clears the flag when u is set to 0.
+ * Unlike IPVS, raising u on a reload does not clear a set flag at once (the
+ * worker does not see the old u): it clears when the count drops below l.
+ */
+static inline bool sched_ovl_update(struct sched_ovl *m, uint32_t idx, uint64_t conns,
+				    uint32_t u_threshold, uint32_t l_threshold)
+{
+	uint64_t *w = &m->bits[(idx & (SCHED_OVL_MAX - 1)) / 64];
+	uint64_t bit = 1ULL << (idx % 64);
+	bool now = u_threshold && sched_overloaded(*w & bit, conns, u_threshold, l_threshold);
+	if (now != !!(*w & bit))
+		*w ^= bit;
+	return now;
+}
+
 struct sched_ops {
 	const char *name;
 	/* Returns the chosen dest index, or -1 if none is available. */
@@ -82,6 +131,9 @@ struct sched_ops {
 			unsigned n, const struct sched_pkt *pkt);
 	/* Table schedulers: build sv from the dests (weights, keys); -errno. */
 	int (*build)(const struct sched_dest *d, unsigned n, struct sched_svc *sv);
+	/* Reads activeconns/inactconns: only then does a new flow pay for
+	 * summing every worker's counts (thresholds aside). */
+	bool conns;
 };
 
 /* The scheduler named name (IPVS names: "rr", "wrr", ...), or NULL. */

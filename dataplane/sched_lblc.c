@@ -115,5 +115,5 @@ static int sched_lblcr(struct sched_state *st, const struct sched_dest *d, unsig
 	return k;
 }
 
-const struct sched_ops sched_lblc_ops = { "lblc", sched_lblc, NULL };
-const struct sched_ops sched_lblcr_ops = { "lblcr", sched_lblcr, NULL };
+const struct sched_ops sched_lblc_ops = { "lblc", sched_lblc, NULL, true };
+const struct sched_ops sched_lblcr_ops = { "lblcr", sched_lblcr, NULL, true };

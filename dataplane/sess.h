@@ -255,13 +255,18 @@ static inline struct sess *sess_lookup(struct sess_table *t, const struct sess_k
 }
 /*
  * Add k (not present) expiring at now + timeout. Returns the zeroed session
- * with its key set, or NULL when the pool or both buckets are full.
+ * with its key set, or NULL when the pool is full or both buckets are full
+ * and a bounded relocation of other keys (cuckoo) finds no room.
  */
 struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
 			 uint64_t h, uint32_t now, uint32_t timeout);
 /* Remove s and its primary key; remove any extra key first (sess_index_del). */
 void sess_delete(struct sess_table *t, struct sess *s);
-/* A second key for s (NAT reply direction); -ENOSPC when both buckets are full. */
+/*
+ * A second key for s (NAT reply direction); -ENOSPC as sess_insert() fails.
+ * k must be sess_reply_key(s) (nat_addr and nat_port set) for as long as it
+ * is indexed: relocation rebuilds it from s to find the key's other bucket.
+ */
 int sess_index_add(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s);
 void sess_index_del(struct sess_table *t, const struct sess_key *k, uint64_t h, struct sess *s);
 /*

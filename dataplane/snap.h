@@ -24,6 +24,7 @@ struct snap_rs {
 	uint32_t handle; /* rs.h */
 	uint32_t weight; /* effective: 0 when down or quiesced */
 	uint32_t u_threshold; /* connection limit, 0 = none */
+	uint32_t l_threshold; /* overloaded until below it; 0 = 3/4 u (sched_overloaded) */
 	uint8_t up;           /* its health check's verdict (inhibit keeps it in place) */
 };
 

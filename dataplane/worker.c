@@ -193,7 +193,8 @@ static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const str
 		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
 		int64_t act = 0, inact = 0;
 		/* Connection counts are the sum of every worker's (plain loads). */
-		for (unsigned k = 0; k < dp_n_workers; k++) {
+		for (unsigned k = 0; (svc->sched->conns || svc->rs[i].u_threshold) &&
+				     k < dp_n_workers; k++) {
 			act += stats_lc[k]->rs[idx].active;
 			inact += stats_lc[k]->rs[idx].inactive;
 		}
@@ -201,8 +202,9 @@ static uint32_t schedule(struct worker *w, const struct snap_svc *svc, const str
 		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
 		d[i].activeconns = act > 0 ? (uint32_t)act : 0;
 		d[i].inactconns = inact > 0 ? (uint32_t)inact : 0;
-		d[i].overloaded = svc->rs[i].u_threshold &&
-				  d[i].activeconns + d[i].inactconns >= svc->rs[i].u_threshold;
+		d[i].overloaded = sched_ovl_update(&w->ovl, idx,
+						   (uint64_t)d[i].activeconns + d[i].inactconns,
+						   svc->rs[i].u_threshold, svc->rs[i].l_threshold);
 	}
 	struct sched_pkt sp = {
 		.saddr = pi->key.saddr,
@@ -369,8 +371,8 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
  * server: the common case, in few instructions. false leaves the packet
  * untouched for vip_flow().
  */
-static inline bool vip_fast(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
-			    struct sess *s)
+static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+			    const struct pkt_info *pi, struct sess *s)
 {
 	const struct snap *sn = w->snap;
 	uint32_t to;
@@ -387,8 +389,7 @@ static inline bool vip_fast(struct worker *w, struct rte_mbuf *m, const struct p
 		return false;
 	uint64_t mac = rs_mac(r);
 	uint32_t exp = w->now + to;
-	if (unlikely(r->fwd != CONF_FWD_DR || !(mac & RS_MAC_VALID) ||
-		     (int32_t)(exp - s->expire) < 0))
+	if (unlikely(!(mac & RS_MAC_VALID) || (int32_t)(exp - s->expire) < 0))
 		return false;
 	s->expire = exp; /* a longer expiry: the wheel re-files it lazily */
 
@@ -399,6 +400,10 @@ static inline bool vip_fast(struct worker *w, struct rte_mbuf *m, const struct p
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
+	if (r->fwd != CONF_FWD_DR) {
+		forward(w, pidx, m, pi, r);
+		return true;
+	}
 	/* DR: the real server holds the VIP; only the MACs change. */
 	uint16_t out = r->out_port;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -637,7 +642,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		switch (pi[i].verdict) {
 		case PKT_VIP_FLOW:
 			if (cand[i] == NULL || !sess_key_eq(&cand[i]->key, &pi[i].key) ||
-			    !vip_fast(w, m, &pi[i], cand[i]))
+			    !vip_fast(w, pidx, m, &pi[i], cand[i]))
 				vip_flow(w, pidx, m, &pi[i]);
 			break;
 		case PKT_NAT_REPLY:

@@ -59,8 +59,11 @@ struct worker {
 	struct sched_lcache *lcache; /* lblc/lblcr memory */
 	uint32_t rnd;                /* xorshift state for twos */
 	struct sched_state sched[SVC_MAX];
+	struct sched_ovl ovl; /* threshold overload flags by rs slot index */
 	struct worker_txq txq[VIPD_MAX_PORTS];
 } __attribute__((aligned(64)));
+
+_Static_assert(RS_MAX <= SCHED_OVL_MAX, "sched_ovl has a bit per rs slot");
 
 /* The published snapshot: written by the control core, read by workers. */
 extern struct snap *dp_snap;
