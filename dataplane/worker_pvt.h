@@ -41,6 +41,12 @@ static inline void worker_tx_flush(struct worker *w)
 	}
 }
 
+/* A real server for a new flow of svc: its handle, or 0 when none is usable. */
+uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi);
+/* The same with persistence: reuse or make the client's template (*tmpl_idx). */
+uint32_t worker_schedule_persistent(struct worker *w, const struct snap_svc *svc,
+				    const struct pkt_info *pi, uint32_t *tmpl_idx);
+
 /* no_service_reply: answer in place and send; false = drop it instead. */
 bool worker_reject(struct worker *w, uint16_t pidx, struct rte_mbuf *m);
 /* A part of a flush the control core asked for (dp_flush_gen). */

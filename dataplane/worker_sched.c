@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker_sched: choosing a real server for a new flow on a worker lcore,
+ * with persistence templates. Runs once per new flow, never for the packets
+ * of an established one.
+ */
+#include <rte_ip.h>
+
+#include "dataplane/clock.h"
+#include "dataplane/rs.h"
+#include "dataplane/worker_pvt.h"
+
+/* xorshift32: twos' draws need cheap randomness, not rte_rand's per flow. */
+static inline uint32_t next_rand(struct worker *w)
+{
+	uint32_t x = w->rnd;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->rnd = x;
+	return x;
+}
+
+/* Pick a real server for a new flow; returns its handle or 0. */
+uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+{
+	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
+	for (unsigned i = 0; i < svc->n_rs; i++) {
+		const struct rs_slot *r = rs_get(svc->rs[i].handle);
+		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
+		int64_t act = 0, inact = 0;
+		/* Connection counts are the sum of every worker's (plain loads). */
+		for (unsigned k = 0; (svc->sched->conns || svc->rs[i].u_threshold) &&
+				     k < dp_n_workers; k++) {
+			act += stats_lc[k]->rs[idx].active;
+			inact += stats_lc[k]->rs[idx].inactive;
+		}
+		d[i].weight = svc->rs[i].weight;
+		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
+		d[i].activeconns = act > 0 ? (uint32_t)act : 0;
+		d[i].inactconns = inact > 0 ? (uint32_t)inact : 0;
+		d[i].overloaded = sched_ovl_update(&w->ovl, idx,
+						   (uint64_t)d[i].activeconns + d[i].inactconns,
+						   svc->rs[i].u_threshold, svc->rs[i].l_threshold);
+	}
+	struct sched_pkt sp = {
+		.saddr = pi->key.saddr,
+		.daddr = pi->key.daddr,
+		.sport = pi->key.sport,
+		.dport = pi->key.dport,
+		.sv = &svc->sv,
+		.lc = w->lcache,
+		.svc = svc->slot,
+		.gen = w->snap->version,
+		.rnd = next_rand(w),
+	};
+	int k = svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
+	return k < 0 ? 0 : svc->rs[k].handle;
+}
+
+/* Persistence: reuse the client's template, or schedule and make one. */
+uint32_t worker_schedule_persistent(struct worker *w, const struct snap_svc *svc,
+				    const struct pkt_info *pi, uint32_t *tmpl_idx)
+{
+	struct sess_key tk = {
+		.saddr = pi->key.saddr & svc->persist_mask,
+		.daddr = svc->vip,
+		.dport = svc->vport,
+		.proto = svc->proto,
+		.kflags = SESS_KEY_TEMPLATE,
+	};
+	uint64_t h = sess_hash(&tk);
+	struct sess *t = sess_lookup(w->sess, &tk, h);
+	uint32_t handle;
+
+	if (t) {
+		const struct rs_slot *r = rs_get(t->rs);
+		if (r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+			handle = t->rs;
+		} else {
+			handle = worker_schedule(w, svc, pi);
+			if (handle == 0)
+				return 0;
+			t->rs = handle;
+		}
+	} else {
+		handle = worker_schedule(w, svc, pi);
+		if (handle == 0)
+			return 0;
+		t = sess_insert(w->sess, &tk, h, w->now, svc->persist_ticks);
+		if (t == NULL)
+			return handle; /* table full: serve the flow, unpinned */
+		t->rs = handle;
+		t->svc = svc->slot;
+		w->st->templates++;
+	}
+	sess_touch(w->sess, t, w->now, svc->persist_ticks);
+	*tmpl_idx = sess_index(w->sess, t);
+	return handle;
+}
