@@ -27,6 +27,7 @@
 
 struct fast_cache {
 	const struct snap *sn;     /* the snapshot svc came from */
+	uint32_t version;          /* its version: a new snapshot may reuse the address */
 	uint64_t key;              /* vip | vport << 32 | proto << 48 */
 	const struct snap_svc *svc;
 };
@@ -34,8 +35,9 @@ struct fast_cache {
 /* A new snapshot may change ownership or drop the service: forget it. */
 static inline void fast_cache_sync(struct fast_cache *fc, const struct snap *sn)
 {
-	if (fc->sn != sn) {
+	if (fc->sn != sn || fc->version != sn->version) {
 		fc->sn = sn;
+		fc->version = sn->version;
 		fc->key = UINT64_MAX; /* proto << 48 never sets the top byte */
 		fc->svc = NULL;
 	}
