@@ -234,16 +234,6 @@ sess_candidate(const struct sess_table *t, uint64_t h)
 	return s;
 }
 
-/* Once the bucket is in cache: prefetch the session its signature points at. */
-static inline __attribute__((always_inline)) void sess_prefetch_entry(const struct sess_table *t,
-								       uint64_t h)
-{
-	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
-	unsigned ways = sess_sig_match(b, sess_sig(h));
-	if (ways)
-		sess_prefetch_line(&t->pool[b->idx[__builtin_ctz(ways)]]);
-}
-
 static inline struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h)
 {
 	uint16_t sig = sess_sig(h);
