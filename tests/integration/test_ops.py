@@ -113,8 +113,17 @@ def test_round_trip_add_traffic_counters_edit_remove(lab, start):
     assert sorted(names) == ["rs1"] * 3 + ["rs2"] * 3, names
     assert all(a != b for a, b in zip(names, names[1:])), f"rr does not alternate: {names}"
 
-    st = ops.wait_for(lambda: (lambda s: s if s[f"TCP {SVC}"][0] == n else None)(stats_rows(v)),
-                      5, what="conns counted")
+    # The last ACKs of closing connections may still be on their way: wait
+    # until all n are counted and two readings agree, so that the service
+    # and real-server rows describe the same packets.
+    prev = {}
+
+    def settled():
+        s = stats_rows(v)
+        same = s == prev.get("s")
+        prev["s"] = s
+        return s if same and s[f"TCP {SVC}"][0] == n else None
+    st = ops.wait_for(settled, 5, interval=0.3, what="conns counted and settled")
     conns, inpkts, outpkts, inbytes, outbytes = st[f"TCP {SVC}"]
     print(listing(v, "-ln", "--stats"))
     assert conns == n
