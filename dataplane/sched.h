@@ -124,6 +124,11 @@ static inline bool sched_ovl_update(struct sched_ovl *m, uint32_t idx, uint64_t 
 	return now;
 }
 
+static inline void sched_ovl_clear(struct sched_ovl *m, uint32_t idx)
+{
+	m->bits[(idx & (SCHED_OVL_MAX - 1)) / 64] &= ~(1ULL << (idx % 64));
+}
+
 struct sched_ops {
 	const char *name;
 	/* Returns the chosen dest index, or -1 if none is available. */

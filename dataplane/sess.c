@@ -76,17 +76,24 @@ struct sess *sess_find_reply(struct sess_table *t, const struct sess_bucket *b, 
 	return NULL;
 }
 
-static int bucket_free_way(const struct sess_bucket *b, unsigned *used)
+/* The first empty way of b, or -1 when it is full. */
+static int bucket_free_way(const struct sess_bucket *b)
 {
-	int w_free = -1;
-	*used = 0;
-	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++) {
-		if (b->idx[w])
-			(*used)++;
-		else if (w_free < 0)
-			w_free = (int)w;
-	}
-	return w_free;
+#if defined(__SSE2__)
+	const __m128i *v = (const __m128i *)b->idx;
+	__m128i z = _mm_setzero_si128();
+	__m128i lo = _mm_cmpeq_epi32(_mm_load_si128(&v[0]), z);
+	__m128i hi = _mm_cmpeq_epi32(_mm_load_si128(&v[1]), z);
+	/* Lanes of 0 or -1 pack to 16-bit, then to 8-bit lanes: one bit per way. */
+	unsigned m = (unsigned)_mm_movemask_epi8(
+		_mm_packs_epi16(_mm_packs_epi32(lo, hi), z));
+	return m ? __builtin_ctz(m) : -1;
+#else
+	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
+		if (b->idx[w] == 0)
+			return (int)w;
+	return -1;
+#endif
 }
 
 static void wheel_link(struct sess_table *t, struct sess *s)
@@ -236,8 +243,7 @@ static uint32_t make_room(struct sess_table *t, uint32_t r1, uint32_t r2, unsign
 			uint32_t alt = up ? c2 : c1;
 			if (up && t->buckets[c1].ovf == UINT16_MAX)
 				continue;
-			unsigned used;
-			int f = bucket_free_way(&t->buckets[alt], &used);
+			int f = bucket_free_way(&t->buckets[alt]);
 			if (f >= 0) {
 				/* Found: shift the chain one step towards the free way. */
 				unsigned dw = w;
@@ -270,13 +276,12 @@ static struct sess_bucket *pick_bucket(struct sess_table *t, uint64_t h, int *wa
 	uint32_t i1 = sess_b1(t, h), i2 = sess_b2(t, h);
 	struct sess_bucket *b1 = &t->buckets[i1];
 	struct sess_bucket *b2 = &t->buckets[i2];
-	unsigned u;
-	int w = bucket_free_way(b1, &u);
+	int w = bucket_free_way(b1);
 	if (w >= 0) {
 		*way = w;
 		return b1;
 	}
-	w = bucket_free_way(b2, &u);
+	w = bucket_free_way(b2);
 	if (w < 0) {
 		unsigned rw;
 		uint32_t r = make_room(t, i1, i2, &rw);

@@ -147,6 +147,9 @@ struct snap *snap_build(const struct snap_src *src)
 		v->n_rs = src->n_rs[i];
 		v->rs = carve(&p, sizeof(struct snap_rs) * v->n_rs);
 		memcpy(v->rs, src->rs[i], sizeof(struct snap_rs) * v->n_rs);
+		v->counts = v->sched && v->sched->conns;
+		for (unsigned j = 0; j < v->n_rs; j++)
+			v->counts |= v->rs[j].u_threshold != 0;
 		if (build_sched(cv, v) != 0) {
 			snap_free(s);
 			free(vips);

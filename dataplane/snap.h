@@ -34,6 +34,7 @@ struct snap_svc {
 	uint8_t proto;
 	uint8_t fwd;
 	uint8_t owned;     /* its VIP is ours now (VRRP): the fast path's test */
+	uint8_t counts;    /* scheduling reads conn counts (scheduler or a threshold) */
 	uint16_t slot;     /* stable service slot (counters, sched state) */
 	uint16_t n_rs;
 	const struct sched_ops *sched;

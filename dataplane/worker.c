@@ -453,7 +453,7 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 	struct rte_ipv4_hdr *ip =
 		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
 	if (r->fwd == CONF_FWD_NAT) {
-		struct icmp_quote q;
+		struct icmp_quote q = { 0 }; /* classify checked the quote */
 		icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 		icmp_nat(ip, &q, true, r->addr, r->port);
 		if (set_next_hop(w, pidx, m, r, r->out_port))
@@ -471,7 +471,7 @@ static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_ICMP_NO_SESSION, &ip);
 	if (s == NULL)
 		return;
-	struct icmp_quote q;
+	struct icmp_quote q = { 0 }; /* classify checked the quote */
 	icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 	xmit_ttl_dec(ip);
 	icmp_nat(ip, &q, false, s->key.daddr, s->key.dport);

@@ -21,17 +21,19 @@ static inline uint32_t next_rand(struct worker *w)
 	return x;
 }
 
-/* Pick a real server for a new flow; returns its handle or 0. */
-uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+/*
+ * The dests as the scheduler sees them, with every worker's connection
+ * counts summed and the thresholds applied: for schedulers that read counts,
+ * or when a threshold is set.
+ */
+static void dests_counted(struct worker *w, const struct snap_svc *svc, struct sched_dest *d)
 {
-	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
 	for (unsigned i = 0; i < svc->n_rs; i++) {
 		const struct rs_slot *r = rs_get(svc->rs[i].handle);
 		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
 		int64_t act = 0, inact = 0;
 		/* Connection counts are the sum of every worker's (plain loads). */
-		for (unsigned k = 0; (svc->sched->conns || svc->rs[i].u_threshold) &&
-				     k < dp_n_workers; k++) {
+		for (unsigned k = 0; k < dp_n_workers; k++) {
 			act += stats_lc[k]->rs[idx].active;
 			inact += stats_lc[k]->rs[idx].inactive;
 		}
@@ -43,6 +45,36 @@ uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const str
 						   (uint64_t)d[i].activeconns + d[i].inactconns,
 						   svc->rs[i].u_threshold, svc->rs[i].l_threshold);
 	}
+}
+
+/*
+ * The same when nothing reads counts (rr, wrr, the hashing schedulers, no
+ * threshold): weight and health only, a few loads per dest. A threshold
+ * removed since the last count-reading pass leaves no overload behind, as
+ * IPVS clears the flag when u_threshold goes to 0.
+ */
+static void dests_plain(struct worker *w, const struct snap_svc *svc, struct sched_dest *d)
+{
+	for (unsigned i = 0; i < svc->n_rs; i++) {
+		const struct rs_slot *r = rs_get(svc->rs[i].handle);
+		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
+		d[i].weight = svc->rs[i].weight;
+		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
+		d[i].activeconns = 0;
+		d[i].inactconns = 0;
+		d[i].overloaded = false;
+		sched_ovl_clear(&w->ovl, idx);
+	}
+}
+
+/* Pick a real server for a new flow; returns its handle or 0. */
+uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+{
+	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
+	if (svc->counts)
+		dests_counted(w, svc, d);
+	else
+		dests_plain(w, svc, d);
 	struct sched_pkt sp = {
 		.saddr = pi->key.saddr,
 		.daddr = pi->key.daddr,
