@@ -100,10 +100,31 @@ static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
 	return h;
 }
 
+/*
+ * A NAT reply key's first-choice bucket depends on the client's side alone
+ * (address, port, protocol), so that a worker can fetch it while it still
+ * schedules the flow that needs it: the real server's side is not known yet.
+ * The signature and the second choice come from the whole key. The low 32
+ * bits of a hash are its first choice (sess_b1), the signature its top 16.
+ */
+static inline uint32_t sess_reply_b1hash(uint32_t caddr, uint16_t cport, uint8_t proto)
+{
+	return (uint32_t)sess_hash_words(caddr, (uint64_t)cport << 8 | proto);
+}
+
+static inline uint64_t sess_hash_reply_fix(uint64_t h, uint32_t caddr, uint16_t cport,
+					   uint8_t proto, uint8_t kflags)
+{
+	if (kflags & SESS_KEY_REPLY)
+		h = (h & 0xffffffff00000000ULL) | sess_reply_b1hash(caddr, cport, proto);
+	return h;
+}
+
 static inline uint64_t sess_hash(const struct sess_key *k)
 {
 	const uint64_t *w = (const uint64_t *)k;
-	return sess_hash_words(w[0], w[1]);
+	return sess_hash_reply_fix(sess_hash_words(w[0], w[1]), k->daddr, k->dport, k->proto,
+				   k->kflags);
 }
 
 /*
@@ -119,7 +140,7 @@ static inline uint64_t sess_key_set(struct sess_key *k, uint32_t saddr, uint32_t
 	memcpy(&w0, &tmp, 8);
 	memcpy(&w1, (const uint8_t *)&tmp + 8, 8);
 	memcpy(k, &tmp, sizeof(tmp));
-	return sess_hash_words(w0, w1);
+	return sess_hash_reply_fix(sess_hash_words(w0, w1), daddr, dport, proto, kflags);
 }
 
 static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)
@@ -149,6 +170,13 @@ static inline __attribute__((always_inline)) void sess_prefetch(const struct ses
 	sess_prefetch_line(&t->buckets[sess_b1(t, h)]);
 }
 
+/* The first-choice bucket of the reply key a NAT flow from this client will have. */
+static inline void sess_prefetch_reply(const struct sess_table *t, uint32_t caddr,
+				       uint16_t cport, uint8_t proto)
+{
+	sess_prefetch_line(&t->buckets[sess_reply_b1hash(caddr, cport, proto) & t->bmask]);
+}
+
 /* The key of a NAT session's reply direction (real server -> client). */
 static inline struct sess_key sess_reply_key(const struct sess *s)
 {
@@ -170,7 +198,7 @@ static inline uint32_t sess_index(const struct sess_table *t, const struct sess 
 
 static inline uint16_t sess_sig(uint64_t h)
 {
-	return (uint16_t)(h >> 16);
+	return (uint16_t)(h >> 48);
 }
 
 static inline bool sess_key_eq(const struct sess_key *a, const struct sess_key *b)

@@ -148,6 +148,9 @@ struct snap *snap_build(const struct snap_src *src)
 		v->rs = carve(&p, sizeof(struct snap_rs) * v->n_rs);
 		memcpy(v->rs, src->rs[i], sizeof(struct snap_rs) * v->n_rs);
 		v->counts = v->sched && v->sched->conns;
+		v->nat = cv->has_sorry && cv->fwd == CONF_FWD_NAT;
+		for (unsigned j = 0; j < cv->n_rs; j++)
+			v->nat |= conf_rs_fwd(cv, &cv->rs[j]) == CONF_FWD_NAT;
 		for (unsigned j = 0; j < v->n_rs; j++)
 			v->counts |= v->rs[j].u_threshold != 0;
 		if (build_sched(cv, v) != 0) {

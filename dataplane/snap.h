@@ -35,6 +35,7 @@ struct snap_svc {
 	uint8_t fwd;
 	uint8_t owned;     /* its VIP is ours now (VRRP): the fast path's test */
 	uint8_t counts;    /* scheduling reads conn counts (scheduler or a threshold) */
+	uint8_t nat;       /* some real server (or the sorry server) is NAT */
 	uint16_t slot;     /* stable service slot (counters, sched state) */
 	uint16_t n_rs;
 	const struct sched_ops *sched;

@@ -495,6 +495,20 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 	return pkt_classify(sn, port, m, pi);
 }
 
+/*
+ * The session a VIP flow's packet most likely has, prefetched. Without one it
+ * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
+ * will go to as well, while the packets before it are handled.
+ */
+static inline __attribute__((always_inline)) struct sess *candidate(struct worker *w,
+								    const struct pkt_info *pi)
+{
+	struct sess *s = sess_candidate(w->sess, pi->hash);
+	if (s == NULL && pi->svc->nat)
+		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
+	return s;
+}
+
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
 		    bool redirected)
 {
@@ -545,11 +559,11 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	struct sess *cand[WORKER_BURST];
 	for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 		if (pi[i].verdict == PKT_VIP_FLOW)
-			cand[i] = sess_candidate(w->sess, pi[i].hash);
+			cand[i] = candidate(w, &pi[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-			cand[i + SESS_AHEAD] = sess_candidate(w->sess, pi[i + SESS_AHEAD].hash);
+			cand[i + SESS_AHEAD] = candidate(w, &pi[i + SESS_AHEAD]);
 		switch (pi[i].verdict) {
 		case PKT_VIP_FLOW:
 			if (cand[i] == NULL || !sess_key_eq(&cand[i]->key, &pi[i].key) ||
