@@ -67,20 +67,23 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 	if ((((dmac ^ port_mac) << 16) | ((w12 & 0xffffff) ^ 0x450008)) != 0)
 		return PKT_SLOW;
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
-	uint32_t w20, saddr; /* fragment field, TTL, protocol; source address */
-	uint64_t w30;        /* destination address, source and destination ports */
+	/*
+	 * The session key's words lie in the frame as the key lays them out:
+	 * source and destination addresses (w0), then both ports (w1's low half).
+	 */
+	uint32_t w20, ports; /* fragment field, TTL, protocol; source and destination ports */
+	uint64_t kw0;
 	memcpy(&w20, d + 20, 4);
-	memcpy(&saddr, d + 26, 4);
-	memcpy(&w30, d + 30, 8);
+	memcpy(&kw0, d + 26, 8);
+	memcpy(&ports, d + 34, 4);
 	uint8_t proto = (uint8_t)(w20 >> 24);
-	uint32_t daddr = (uint32_t)w30;
-	uint16_t sport = (uint16_t)(w30 >> 32), dport = (uint16_t)(w30 >> 48);
-	uint64_t sk = daddr | (uint64_t)dport << 32 | (uint64_t)proto << 48;
+	uint64_t kw1 = ports | (uint64_t)proto << 32;
+	uint64_t sk = (kw0 >> 32) | (uint64_t)(ports >> 16) << 32 | (uint64_t)proto << 48;
 	const struct snap_svc *svc = fc->svc;
 	if (unlikely(sk != fc->key)) {
 		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 			return PKT_SLOW;
-		svc = snap_svc_find(fc->sn, daddr, dport, proto);
+		svc = snap_svc_find(fc->sn, (uint32_t)(kw0 >> 32), (uint16_t)(ports >> 16), proto);
 		if (svc == NULL || !svc->owned)
 			return PKT_SLOW;
 		fc->key = sk;
@@ -111,7 +114,7 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
 	pi->tcp_flags = flags;
 	pi->svc = svc;
-	pi->hash = sess_key_set(&pi->key, saddr, daddr, sport, dport, proto, 0);
+	pi->hash = sess_key_set_words(&pi->key, kw0, kw1);
 	return PKT_VIP_FLOW;
 #else
 	(void)fc, (void)port_mac, (void)m, (void)pi;

@@ -145,11 +145,9 @@ static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 		return rte_ipv4_cksum(ip) == 0;
 	const xmit_u32 *w = (const xmit_u32 *)ip;
 	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	/* Folding with end-around carries is reduction mod 0xffff (0 kept as
+	 * 0xffff): a multiply, not four folds. */
+	return s != 0 && s % 0xffff == 0;
 }
 
 /* Everything an IPv4 packet we act on must satisfy. */

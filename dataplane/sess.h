@@ -143,6 +143,20 @@ static inline uint64_t sess_key_set(struct sess_key *k, uint32_t saddr, uint32_t
 	return sess_hash_reply_fix(sess_hash_words(w0, w1), daddr, dport, proto, kflags);
 }
 
+/*
+ * The same from the key's two words as they lie in memory (w0: saddr, daddr;
+ * w1: sport, dport, proto, kflags, pad), e.g. loaded straight from a packet.
+ */
+static inline uint64_t sess_key_set_words(struct sess_key *k, uint64_t w0, uint64_t w1)
+{
+	memcpy(k, &w0, 8);
+	memcpy((uint8_t *)k + 8, &w1, 8);
+	uint64_t h = sess_hash_words(w0, w1);
+	if (__builtin_expect(k->kflags & SESS_KEY_REPLY, 0))
+		h = sess_hash_reply_fix(h, k->daddr, k->dport, k->proto, k->kflags);
+	return h;
+}
+
 static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)
 {
 	return (uint32_t)h & t->bmask;

@@ -311,13 +311,16 @@ static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
-	if (r->fwd != CONF_FWD_DR) {
-		forward(w, pidx, m, pi, r);
+	if (r->fwd == CONF_FWD_TUN) {
+		forward(w, pidx, m, pi, r); /* may answer with ICMP: the long way */
 		return true;
 	}
-	/* DR: the real server holds the VIP; only the MACs change. */
 	uint16_t out = r->out_port;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (r->fwd == CONF_FWD_NAT)
+		xmit_nat_rewrite((struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off,
+				 true, r->addr, r->port);
+	/* DR: the real server holds the VIP; only the MACs change. */
 	pkt_set_mac(&eth->dst_addr, mac);
 	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
 	tx(w, out, m);
@@ -523,6 +526,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	struct stats_port *sp = &w->st->port[pidx];
 	uint64_t port_mac = fast_mac64(&port->mac);
 	uint64_t rx_bytes = 0;
+	bool may_redir = dp_n_workers > 1 && !redirected;
 
 	fast_cache_sync(&w->fc, sn);
 	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
@@ -535,7 +539,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
 			     v == PKT_ICMP_OUT;
-		if (keyed && dp_n_workers > 1 && !redirected) {
+		if (unlikely(may_redir) && keyed) {
 			bool from_client = v == PKT_VIP_FLOW || v == PKT_ICMP_IN;
 			uint8_t o = owner_of(sn, from_client ? pi[i].key.saddr : pi[i].key.daddr);
 			if (o != w->id) {
@@ -564,12 +568,13 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		struct rte_mbuf *m = pkts[i];
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
 			cand[i + SESS_AHEAD] = candidate(w, &pi[i + SESS_AHEAD]);
-		switch (pi[i].verdict) {
-		case PKT_VIP_FLOW:
+		if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 			if (cand[i] == NULL || !sess_key_eq(&cand[i]->key, &pi[i].key) ||
 			    !vip_fast(w, pidx, m, &pi[i], cand[i]))
 				vip_flow(w, pidx, m, &pi[i]);
-			break;
+			continue;
+		}
+		switch (pi[i].verdict) {
 		case PKT_NAT_REPLY:
 			nat_reply(w, pidx, m, &pi[i]);
 			break;

@@ -70,9 +70,32 @@ static inline void csum_replace4u(xmit_u16 *sum, uint32_t from, uint32_t to)
 }
 
 /*
+ * What replacing the 32-bit word from with to adds to a one's complement sum,
+ * folded to at most 17 bits: summing the 32-bit words and folding equals
+ * summing their 16-bit halves (RFC 1071), in either byte order.
+ */
+static inline uint32_t csum_diff4(uint32_t from, uint32_t to)
+{
+	uint64_t s = (uint64_t)(uint32_t)~from + to;
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+/* A checksum field after adding d (< 2^18) to what it covers (RFC 1624). */
+static inline uint16_t csum_apply(uint16_t sum, uint32_t d)
+{
+	uint32_t s = (uint32_t)(uint16_t)~sum + d;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
  * Rewrite one address (and the port beside it) of a TCP/UDP packet, fixing
  * the IPv4 header checksum and the pseudo-header part of the L4 checksum.
  * dst selects the destination side (client to server) or the source side.
+ * One difference serves both checksums.
  */
 static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
 				    uint32_t addr, uint16_t port)
@@ -80,15 +103,19 @@ static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
 	xmit_u32 *a = (xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12));
 	xmit_u16 *p = (xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0));
 	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
-	xmit_u16 *c = xmit_l4_csum(ip->next_proto_id, l4);
+	uint32_t d = csum_diff4(*a, addr);
 
-	csum_replace4u(ipc, *a, addr);
-	if (c) {
-		csum_replace4u(c, *a, addr);
-		csum_replace2u(c, *p, port);
-		/* A computed 0 must go out as 0xffff: 0 means "none" in UDP. */
-		if (ip->next_proto_id == IPPROTO_UDP && *c == 0)
-			*c = 0xffff;
+	*ipc = csum_apply(*ipc, d);
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 16);
+		*c = csum_apply(*c, d + (uint16_t)~*p + port);
+	} else {
+		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 6);
+		/* UDP without a checksum keeps none; a computed 0 goes out as 0xffff. */
+		if (*c) {
+			uint16_t v = csum_apply(*c, d + (uint16_t)~*p + port);
+			*c = v ? v : 0xffff;
+		}
 	}
 	*a = addr;
 	*p = port;
