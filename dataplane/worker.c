@@ -302,6 +302,13 @@ static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 	uint32_t exp = w->now + to;
 	if (unlikely(!(mac & RS_MAC_VALID) || (int32_t)(exp - s->expire) < 0))
 		return false;
+	uint16_t out = r->out_port;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	/* Too big for the tunnel: forward() answers with ICMP. */
+	if (r->fwd == CONF_FWD_TUN &&
+	    unlikely(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
+			     sizeof(struct rte_ipv4_hdr) > port_tab[out].mtu))
+		return false;
 	s->expire = exp; /* a longer expiry: the wheel re-files it lazily */
 
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
@@ -311,15 +318,18 @@ static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
-	if (r->fwd == CONF_FWD_TUN) {
-		forward(w, pidx, m, pi, r); /* may answer with ICMP: the long way */
-		return true;
-	}
-	uint16_t out = r->out_port;
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	if (r->fwd == CONF_FWD_NAT)
+	if (r->fwd == CONF_FWD_NAT) {
 		xmit_nat_rewrite((struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off,
 				 true, r->addr, r->port);
+	} else if (r->fwd == CONF_FWD_TUN) {
+		/* It fits (checked above); only a lack of headroom can fail. */
+		if (unlikely(xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu) !=
+			     XMIT_TUN_OK)) {
+			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
+			return true;
+		}
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	}
 	/* DR: the real server holds the VIP; only the MACs change. */
 	pkt_set_mac(&eth->dst_addr, mac);
 	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);

@@ -149,8 +149,8 @@ enum xmit_tun_rc { XMIT_TUN_OK = 0, XMIT_TUN_TOO_BIG, XMIT_TUN_NO_ROOM };
  * TOO_BIG: the result would exceed mtu (the caller answers DF packets with
  * ICMP fragmentation needed, as IPVS does).
  */
-static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst,
-					uint16_t mtu)
+static inline __attribute__((always_inline)) enum xmit_tun_rc
+xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst, uint16_t mtu)
 {
 	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) +
