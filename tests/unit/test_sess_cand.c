@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The session table's lean-path contract (dataplane/sess.h):
+ * - sess_candidate() is computed packets before its use; the session it
+ *   points at may be deleted (and its slot reused) in between, so a stale
+ *   candidate must never compare equal to the key it was looked up for;
+ * - the three ways of hashing a key (sess_hash, sess_key_set,
+ *   sess_key_set_words) agree;
+ * - a NAT reply key's first-choice bucket depends on the client's side only
+ *   (what sess_prefetch_reply() fetches before the flow is scheduled), while
+ *   its signature still depends on the whole key.
+ */
+#include "sess_test_util.h"
+
+static uint64_t rnd_state = 0x243F6A8885A308D3ULL;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void test_stale_candidate_never_matches(void **state)
+{
+	(void)state;
+	struct sess_table *t = table_new(64, 0);
+	_Alignas(8) struct sess_key k = key_of(7), k2 = key_of(8);
+	uint64_t h = sess_hash(&k);
+
+	assert_null(sess_candidate(t, h)); /* empty table: no signature */
+	struct sess *s = ins(t, &k, 0, 10);
+	assert_non_null(s);
+	struct sess *cand = sess_candidate(t, h);
+	assert_ptr_equal(cand, s);
+	assert_true(sess_key_eq(&cand->key, &k));
+
+	/* Deleted after the candidate was taken: the stale pointer must not match. */
+	sess_delete(t, s);
+	assert_false(sess_key_eq(&cand->key, &k));
+	assert_null(sess_lookup(t, &k, h));
+
+	/* Its slot reused by another flow: still no match for the old key. */
+	struct sess *s2 = ins(t, &k2, 0, 10);
+	assert_ptr_equal(s2, s); /* the free list hands the same slot back */
+	assert_false(sess_key_eq(&cand->key, &k));
+	assert_true(sess_key_eq(&cand->key, &k2));
+	free(t);
+}
+
+static void test_hash_forms_agree(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 100000; i++) {
+		uint64_t r = rnd(), q = rnd();
+		uint8_t kflags = (uint8_t)(i % 3 == 0 ? SESS_KEY_REPLY : i % 3 == 1 ? 0 : SESS_KEY_TEMPLATE);
+		_Alignas(8) struct sess_key a, b;
+		uint64_t ha = sess_key_set(&a, (uint32_t)r, (uint32_t)(r >> 32), (uint16_t)q,
+					   (uint16_t)(q >> 16), (uint8_t)(q >> 32), kflags);
+		uint64_t w0, w1;
+		memcpy(&w0, &a, 8);
+		memcpy(&w1, (const uint8_t *)&a + 8, 8);
+		uint64_t hb = sess_key_set_words(&b, w0, w1);
+		assert_true(sess_key_eq(&a, &b));
+		assert_true(ha == hb);
+		assert_true(ha == sess_hash(&a));
+	}
+}
+
+static void test_reply_first_choice_is_client_side(void **state)
+{
+	(void)state;
+	struct sess_table *t = table_new(1 << 16, 0);
+	enum { CLIENTS = 200, SERVERS = 64 };
+
+	for (unsigned c = 0; c < CLIENTS; c++) {
+		uint32_t caddr = (uint32_t)rnd();
+		uint16_t cport = (uint16_t)rnd();
+		uint8_t proto = c % 2 ? 6 : 17;
+		uint32_t b1 = sess_reply_b1hash(caddr, cport, proto) & t->bmask;
+		uint16_t sigs[SERVERS];
+		unsigned b2_differs = 0;
+		for (unsigned s = 0; s < SERVERS; s++) {
+			_Alignas(8) struct sess_key rk;
+			uint64_t h = sess_key_set(&rk, (uint32_t)rnd(), caddr, (uint16_t)rnd(), cport,
+						  proto, SESS_KEY_REPLY);
+			/* Whatever the real server, the bucket sess_prefetch_reply() fetched. */
+			assert_int_equal(sess_b1(t, h), b1);
+			sigs[s] = sess_sig(h);
+			b2_differs += sess_b2(t, h) != b1;
+		}
+		/* The signature and second choice still tell the real servers apart. */
+		unsigned same = 0;
+		for (unsigned i = 0; i < SERVERS; i++)
+			for (unsigned j = i + 1; j < SERVERS; j++)
+				same += sigs[i] == sigs[j];
+		assert_true(same <= 2);
+		assert_true(b2_differs >= SERVERS - 2);
+	}
+	/* A connection key's first choice is not tied to the client side. */
+	unsigned same_b1 = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		uint32_t caddr = (uint32_t)rnd();
+		uint16_t cport = (uint16_t)rnd();
+		_Alignas(8) struct sess_key k1, k2;
+		uint64_t h1 = sess_key_set(&k1, caddr, 0x6400000a, cport, 80, 6, 0);
+		uint64_t h2 = sess_key_set(&k2, caddr, 0x6500000a, cport, 80, 6, 0);
+		same_b1 += sess_b1(t, h1) == sess_b1(t, h2);
+	}
+	assert_true(same_b1 <= 5);
+	free(t);
+}
+
+/* Reply keys of one client to many real servers all start in one bucket: the
+ * overflow to their second choices must keep every one of them findable. */
+static void test_reply_keys_of_one_client(void **state)
+{
+	(void)state;
+	enum { M = 40 };
+	struct sess_table *t = table_new(256, 0);
+	_Alignas(8) struct sess_key k[M], r[M];
+	struct sess *s[M];
+
+	for (unsigned i = 0; i < M; i++) {
+		/* One client address and port, M services (VIP ports) and real servers. */
+		k[i] = key_of(1);
+		k[i].dport = htons((uint16_t)(1000 + i));
+		s[i] = ins(t, &k[i], 0, 10);
+		assert_non_null(s[i]);
+		s[i]->nat_addr = htonl(0xac100001u + i);
+		s[i]->nat_port = htons(8080);
+		r[i] = sess_reply_key(s[i]);
+		assert_int_equal(sess_index_add(t, &r[i], sess_hash(&r[i]), s[i]), 0);
+	}
+	for (unsigned i = 0; i < M; i++) {
+		assert_ptr_equal(sess_lookup(t, &k[i], sess_hash(&k[i])), s[i]);
+		assert_ptr_equal(sess_lookup(t, &r[i], sess_hash(&r[i])), s[i]);
+	}
+	for (unsigned i = 0; i < M; i += 2) {
+		sess_index_del(t, &r[i], sess_hash(&r[i]), s[i]);
+		s[i]->nat_addr = 0;
+		sess_delete(t, s[i]);
+	}
+	for (unsigned i = 0; i < M; i++) {
+		struct sess *want = i % 2 ? s[i] : NULL;
+		assert_ptr_equal(sess_lookup(t, &k[i], sess_hash(&k[i])), want);
+		assert_ptr_equal(sess_lookup(t, &r[i], sess_hash(&r[i])), want);
+	}
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stale_candidate_never_matches),
+		cmocka_unit_test(test_hash_forms_agree),
+		cmocka_unit_test(test_reply_first_choice_is_client_side),
+		cmocka_unit_test(test_reply_keys_of_one_client),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
