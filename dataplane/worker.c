@@ -681,6 +681,8 @@ int worker_main(void *arg)
 	while (!dp_quit) {
 		unsigned work = 0;
 		w->snap = __atomic_load_n(&dp_snap, __ATOMIC_ACQUIRE);
+		if (unlikely(w->snap->version != w->snap_version))
+			worker_snap_changed(w, w->snap);
 		w->now = clock_now();
 		for (uint16_t q = 0; q < w->n_rxq; q++) {
 			uint16_t pidx = w->rxq[q].port;

@@ -52,6 +52,7 @@ struct worker {
 	struct sess_table *sess;
 	struct stats_lcore *st;
 	const struct snap *snap;
+	uint32_t snap_version; /* the last snapshot worker_snap_changed() saw */
 	uint32_t now;
 	uint32_t idle_max_us;
 	uint32_t flush_gen;    /* the last flush this worker finished */

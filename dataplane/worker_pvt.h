@@ -47,6 +47,9 @@ uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const str
 uint32_t worker_schedule_persistent(struct worker *w, const struct snap_svc *svc,
 				    const struct pkt_info *pi, uint32_t *tmpl_idx);
 
+/* A snapshot this worker has not run with before: per-worker state follows it. */
+void worker_snap_changed(struct worker *w, const struct snap *sn);
+
 /* no_service_reply: answer in place and send; false = drop it instead. */
 bool worker_reject(struct worker *w, uint16_t pidx, struct rte_mbuf *m);
 /* A part of a flush the control core asked for (dp_flush_gen). */

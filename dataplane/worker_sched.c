@@ -49,22 +49,28 @@ static void dests_counted(struct worker *w, const struct snap_svc *svc, struct s
 
 /*
  * The same when nothing reads counts (rr, wrr, the hashing schedulers, no
- * threshold): weight and health only, a few loads per dest. A threshold
- * removed since the last count-reading pass leaves no overload behind, as
- * IPVS clears the flag when u_threshold goes to 0.
+ * threshold): weight and health only, a few loads per dest.
  */
-static void dests_plain(struct worker *w, const struct snap_svc *svc, struct sched_dest *d)
+static void dests_plain(const struct snap_svc *svc, struct sched_dest *d)
 {
 	for (unsigned i = 0; i < svc->n_rs; i++) {
 		const struct rs_slot *r = rs_get(svc->rs[i].handle);
-		uint32_t idx = rs_handle_idx(svc->rs[i].handle);
 		d[i].weight = svc->rs[i].weight;
 		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
 		d[i].activeconns = 0;
 		d[i].inactconns = 0;
 		d[i].overloaded = false;
-		sched_ovl_clear(&w->ovl, idx);
 	}
+}
+
+void worker_snap_changed(struct worker *w, const struct snap *sn)
+{
+	/* A threshold removed leaves no overload behind, as IPVS clears the
+	 * flag when u_threshold goes to 0; dests_plain() no longer looks. */
+	for (uint32_t v = 0; v < sn->n_svc; v++)
+		for (unsigned i = 0; !sn->svc[v].counts && i < sn->svc[v].n_rs; i++)
+			sched_ovl_clear(&w->ovl, rs_handle_idx(sn->svc[v].rs[i].handle));
+	w->snap_version = sn->version;
 }
 
 /* Pick a real server for a new flow; returns its handle or 0. */
@@ -74,7 +80,7 @@ uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const str
 	if (svc->counts)
 		dests_counted(w, svc, d);
 	else
-		dests_plain(w, svc, d);
+		dests_plain(svc, d);
 	struct sched_pkt sp = {
 		.saddr = pi->key.saddr,
 		.daddr = pi->key.daddr,
