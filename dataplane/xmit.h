@@ -152,32 +152,49 @@ enum xmit_tun_rc { XMIT_TUN_OK = 0, XMIT_TUN_TOO_BIG, XMIT_TUN_NO_ROOM };
 static inline __attribute__((always_inline)) enum xmit_tun_rc
 xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst, uint16_t mtu)
 {
-	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) +
-							  sizeof(eth));
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 	uint16_t inner_len = rte_be_to_cpu_16(in->total_length);
 
 	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
 		return XMIT_TUN_TOO_BIG;
 	/* Trailing Ethernet padding must not travel inside the tunnel. */
-	if (m->pkt_len > sizeof(eth) + inner_len)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - sizeof(eth) - inner_len));
+	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
+	/*
+	 * The outer header's fields, as they lie in memory, in registers: the
+	 * checksum is summed from them instead of read back. The inner header
+	 * is read before the prepend writes over the Ethernet header it follows.
+	 */
+	uint16_t vt = (uint16_t)(RTE_IPV4_VHL_DEF | (uint16_t)in->type_of_service << 8);
+	uint16_t tl = rte_cpu_to_be_16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
+	uint16_t id = in->packet_id;
+	uint16_t fo = in->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	uint16_t tp = (uint16_t)(in->time_to_live | IPPROTO_IPIP << 8);
+#if RTE_BYTE_ORDER == RTE_BIG_ENDIAN
+	vt = rte_bswap16(vt);
+	tp = rte_bswap16(tp);
+#endif
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
 	if (p == NULL)
 		return XMIT_TUN_NO_ROOM;
-	struct rte_ipv4_hdr *out = (struct rte_ipv4_hdr *)(p + sizeof(eth));
-	memcpy(p, &eth, sizeof(eth));
-	out->version_ihl = RTE_IPV4_VHL_DEF;
-	out->type_of_service = in->type_of_service;
-	out->total_length = rte_cpu_to_be_16((uint16_t)(inner_len + sizeof(*out)));
-	out->packet_id = in->packet_id;
-	out->fragment_offset = in->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	out->time_to_live = in->time_to_live;
-	out->next_proto_id = IPPROTO_IPIP;
-	out->src_addr = src;
-	out->dst_addr = dst;
-	out->hdr_checksum = 0;
-	out->hdr_checksum = xmit_ip_csum20(out);
+	uint64_t s = (uint64_t)vt + tl + id + fo + tp + src + dst;
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	uint16_t ck = (uint16_t)~s;
+	/* The caller writes both MACs: only the type is left to set. */
+	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	xmit_u16 *o = (xmit_u16 *)(p + RTE_ETHER_HDR_LEN);
+	o[0] = vt;
+	o[1] = tl;
+	o[2] = id;
+	o[3] = fo;
+	o[4] = tp;
+	o[5] = ck;
+	memcpy(&o[6], &src, 4);
+	memcpy(&o[8], &dst, 4);
 	return XMIT_TUN_OK;
 }
 

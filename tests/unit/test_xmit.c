@@ -339,6 +339,75 @@ static void test_ip_csum20(void **state)
 	assert_int_equal(xmit_ip_csum20(ip), 0);
 }
 
+/*
+ * xmit_tun() on an mbuf made by hand (no EAL: prepend and trim only move
+ * offsets): the outer header field by field against the inner one, its
+ * checksum, the inner packet untouched, padding trimmed, and the refusals.
+ */
+static void test_tun(void **state)
+{
+	(void)state;
+	static uint8_t mem[RTE_PKTMBUF_HEADROOM + BUF];
+	struct rte_mbuf m;
+	struct pkt p;
+
+	for (unsigned i = 0; i < RANDOM_CASES / 10; i++) {
+		build(&p, rnd_below(2) ? IPPROTO_TCP : IPPROTO_UDP, false, 200);
+		struct rte_ipv4_hdr *ip = ip_of(&p);
+		ip->fragment_offset = (uint16_t)rnd(); /* DF, MF and offset at random */
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		size_t inner = rte_be_to_cpu_16(ip->total_length);
+		size_t pad = rnd_below(4) ? 0 : rnd_below(40); /* Ethernet padding */
+		memset(&m, 0, sizeof(m));
+		memset(mem, 0x5a, sizeof(mem));
+		m.buf_addr = mem;
+		m.buf_len = sizeof(mem);
+		m.data_off = RTE_PKTMBUF_HEADROOM;
+		m.nb_segs = 1;
+		m.data_len = (uint16_t)(14 + inner + pad);
+		m.pkt_len = m.data_len;
+		memcpy(mem + RTE_PKTMBUF_HEADROOM + 14, ip, inner); /* behind Ethernet */
+		uint32_t src = (uint32_t)rnd(), dst = (uint32_t)rnd();
+
+		/* Too big for the path: refused before anything is touched. */
+		assert_int_equal(xmit_tun(&m, src, dst, (uint16_t)(inner + 19)), XMIT_TUN_TOO_BIG);
+		assert_int_equal(m.data_off, RTE_PKTMBUF_HEADROOM);
+		assert_int_equal(xmit_tun(&m, src, dst, (uint16_t)(inner + 20)), XMIT_TUN_OK);
+
+		assert_int_equal(m.pkt_len, 14 + 20 + inner);
+		assert_int_equal(m.data_len, m.pkt_len);
+		const uint8_t *d = rte_pktmbuf_mtod(&m, const uint8_t *);
+		assert_int_equal(d[12], 0x08);
+		assert_int_equal(d[13], 0x00);
+		const struct rte_ipv4_hdr *o = (const struct rte_ipv4_hdr *)(d + 14);
+		assert_int_equal(o->version_ihl, 0x45);
+		assert_int_equal(o->type_of_service, ip->type_of_service);
+		assert_int_equal(rte_be_to_cpu_16(o->total_length), inner + 20);
+		assert_int_equal(o->packet_id, ip->packet_id);
+		assert_int_equal(o->fragment_offset,
+				 ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+		assert_int_equal(o->time_to_live, ip->time_to_live);
+		assert_int_equal(o->next_proto_id, IPPROTO_IPIP);
+		assert_memory_equal(&o->src_addr, &src, 4);
+		assert_memory_equal(&o->dst_addr, &dst, 4);
+		assert_int_equal(rte_ipv4_cksum(o), 0);
+		assert_memory_equal(d + 34, ip, inner);
+	}
+
+	/* No headroom left for the outer header. */
+	build(&p, IPPROTO_UDP, false, 20);
+	memset(&m, 0, sizeof(m));
+	m.buf_addr = mem;
+	m.buf_len = sizeof(mem);
+	m.data_off = 10;
+	m.nb_segs = 1;
+	m.data_len = (uint16_t)(14 + rte_be_to_cpu_16(ip_of(&p)->total_length));
+	m.pkt_len = m.data_len;
+	memcpy(mem + 10 + 14, ip_of(&p), m.data_len - 14u);
+	assert_int_equal(xmit_tun(&m, 1, 2, 1500), XMIT_TUN_NO_ROOM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_computed_zero_stays_zero),
 		cmocka_unit_test(test_ttl_dec),
 		cmocka_unit_test(test_ip_csum20),
+		cmocka_unit_test(test_tun),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
