@@ -266,10 +266,13 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
  * sess_lookup().
  */
 static inline __attribute__((always_inline)) struct sess *
-sess_candidate(const struct sess_table *t, uint64_t h)
+sess_candidate(const struct sess_table *t, uint64_t h, bool *absent)
 {
 	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
 	unsigned ways = sess_sig_match(b, sess_sig(h));
+	/* No signature here and nothing overflowed from here: not in the table
+	 * (until an insert: sess_absent() says whether it still holds). */
+	*absent = ways == 0 && b->ovf == 0;
 	if (ways == 0)
 		return NULL;
 	struct sess *s = &t->pool[b->idx[__builtin_ctz(ways)]];
@@ -277,6 +280,13 @@ sess_candidate(const struct sess_table *t, uint64_t h)
 	/* A 56-byte session crosses a line 3 times in 8: fetch its hot end too. */
 	sess_prefetch_line((const char *)s + offsetof(struct sess, flags));
 	return s;
+}
+
+/* k (hash h) is not in the table: a cheaper answer than a lookup's NULL. */
+static inline bool sess_absent(const struct sess_table *t, uint64_t h)
+{
+	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
+	return b->ovf == 0 && sess_sig_match(b, sess_sig(h)) == 0;
 }
 
 static inline struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h)

@@ -231,12 +231,16 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
 
-/* A packet of a VIP flow: find or make its session, then forward it. */
-static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+/*
+ * A packet of a VIP flow: find or make its session, then forward it. absent:
+ * the caller knows the key is not in the table (no lookup needed).
+ */
+static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi,
+		     bool absent)
 {
 	const struct snap_svc *svc = pi->svc;
 	const struct snap *sn = w->snap;
-	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	struct sess *s = absent ? NULL : sess_lookup(w->sess, &pi->key, pi->hash);
 	bool tcp = pi->key.proto == IPPROTO_TCP;
 
 	/* A new SYN on a closing session starts a new connection (port reuse). */
@@ -513,13 +517,18 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
  * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
  * will go to as well, while the packets before it are handled.
  */
-static inline __attribute__((always_inline)) struct sess *candidate(struct worker *w,
-								    const struct pkt_info *pi)
+struct cand {
+	struct sess *s;
+	bool absent; /* the key was not in the table then */
+};
+
+static inline __attribute__((always_inline)) void candidate(struct worker *w,
+							    const struct pkt_info *pi,
+							    struct cand *c)
 {
-	struct sess *s = sess_candidate(w->sess, pi->hash);
-	if (s == NULL && pi->svc->nat)
+	c->s = sess_candidate(w->sess, pi->hash, &c->absent);
+	if (c->s == NULL && pi->svc->nat)
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
-	return s;
 }
 
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
@@ -570,18 +579,22 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
-	struct sess *cand[WORKER_BURST];
+	struct cand cand[WORKER_BURST];
 	for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 		if (pi[i].verdict == PKT_VIP_FLOW)
-			cand[i] = candidate(w, &pi[i]);
+			candidate(w, &pi[i], &cand[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-			cand[i + SESS_AHEAD] = candidate(w, &pi[i + SESS_AHEAD]);
+			candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
 		if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
-			if (cand[i] == NULL || !sess_key_eq(&cand[i]->key, &pi[i].key) ||
-			    !vip_fast(w, pidx, m, &pi[i], cand[i]))
-				vip_flow(w, pidx, m, &pi[i]);
+			struct cand *c = &cand[i];
+			/* An earlier packet of the burst may have added the key since:
+			 * absent is checked again (the bucket is in cache). */
+			if (c->s == NULL || !sess_key_eq(&c->s->key, &pi[i].key) ||
+			    !vip_fast(w, pidx, m, &pi[i], c->s))
+				vip_flow(w, pidx, m, &pi[i],
+					 c->absent && sess_absent(w->sess, pi[i].hash));
 			continue;
 		}
 		switch (pi[i].verdict) {

@@ -28,10 +28,15 @@ static void test_stale_candidate_never_matches(void **state)
 	_Alignas(8) struct sess_key k = key_of(7), k2 = key_of(8);
 	uint64_t h = sess_hash(&k);
 
-	assert_null(sess_candidate(t, h)); /* empty table: no signature */
+	bool absent = false;
+	assert_null(sess_candidate(t, h, &absent)); /* empty table: no signature */
+	assert_true(absent);
+	assert_true(sess_absent(t, h));
 	struct sess *s = ins(t, &k, 0, 10);
 	assert_non_null(s);
-	struct sess *cand = sess_candidate(t, h);
+	assert_false(sess_absent(t, h)); /* what makes an earlier "absent" stale */
+	struct sess *cand = sess_candidate(t, h, &absent);
+	assert_false(absent);
 	assert_ptr_equal(cand, s);
 	assert_true(sess_key_eq(&cand->key, &k));
 
@@ -133,8 +138,13 @@ static void test_reply_keys_of_one_client(void **state)
 		assert_int_equal(sess_index_add(t, &r[i], sess_hash(&r[i]), s[i]), 0);
 	}
 	for (unsigned i = 0; i < M; i++) {
+		bool absent;
 		assert_ptr_equal(sess_lookup(t, &k[i], sess_hash(&k[i])), s[i]);
 		assert_ptr_equal(sess_lookup(t, &r[i], sess_hash(&r[i])), s[i]);
+		/* Most of them live in their second bucket: never "absent". */
+		(void)sess_candidate(t, sess_hash(&r[i]), &absent);
+		assert_false(absent);
+		assert_false(sess_absent(t, sess_hash(&r[i])));
 	}
 	for (unsigned i = 0; i < M; i += 2) {
 		sess_index_del(t, &r[i], sess_hash(&r[i]), s[i]);
@@ -149,10 +159,40 @@ static void test_reply_keys_of_one_client(void **state)
 	free(t);
 }
 
+/* "absent" is a proof: never claimed for a key in the table, even one that
+ * overflowed to its second bucket, and claimed for most keys that are not. */
+static void test_absent_is_a_proof(void **state)
+{
+	(void)state;
+	enum { CAP = 4096, KEYS = 3500 };
+	struct sess_table *t = table_new(CAP, 0);
+	unsigned claimed = 0;
+
+	for (uint32_t i = 0; i < KEYS; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		assert_non_null(ins(t, &k, 0, 10));
+	}
+	for (uint32_t i = 0; i < 2 * KEYS; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		uint64_t h = sess_hash(&k);
+		bool absent;
+		(void)sess_candidate(t, h, &absent);
+		assert_true(absent == sess_absent(t, h));
+		if (i < KEYS)
+			assert_false(absent);
+		else
+			claimed += absent;
+	}
+	/* The index is sized for NAT's second keys: most buckets are sparse. */
+	assert_true(claimed > KEYS / 2);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stale_candidate_never_matches),
+		cmocka_unit_test(test_absent_is_a_proof),
 		cmocka_unit_test(test_hash_forms_agree),
 		cmocka_unit_test(test_reply_first_choice_is_client_side),
 		cmocka_unit_test(test_reply_keys_of_one_client),
