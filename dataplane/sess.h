@@ -3,8 +3,9 @@
  * sess: a worker's connection table.
  *
  * Owns: a fixed pool of sessions, a two-choice bucketed hash index over them
- * (one 64-byte bucket of 8 signatures per choice, both prefetched before the
- * lookup) and a lazy timer wheel for expiry.
+ * (one 64-byte bucket of 8 signatures per choice; the first choice is
+ * prefetched before the lookup, the second read only after an overflow) and a
+ * lazy timer wheel for expiry.
  *
  * Threading: one table per worker lcore, which is its only writer and reader
  * (single owner: no locks, no atomics). Memory is provided by the caller

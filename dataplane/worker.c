@@ -512,16 +512,16 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 	return pkt_classify(sn, port, m, pi);
 }
 
-/*
- * The session a VIP flow's packet most likely has, prefetched. Without one it
- * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
- * will go to as well, while the packets before it are handled.
- */
 struct cand {
 	struct sess *s;
 	bool absent; /* the key was not in the table then */
 };
 
+/*
+ * The session a VIP flow's packet most likely has, prefetched. Without one it
+ * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
+ * will go to as well, while the packets before it are handled.
+ */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    const struct pkt_info *pi,
 							    struct cand *c)
