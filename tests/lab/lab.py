@@ -395,6 +395,12 @@ class Lab:
         """Run cmd (list, or string for sh -c) in host's namespace; CompletedProcess."""
         return run(self._nscmd(host, cmd), check=check, timeout=timeout, input=input)
 
+    def quiet_tcp(self):
+        """Abort every connected TCP socket of the lab's hosts (listeners stay): a
+        test that counts packets must not see an earlier test's late segments."""
+        for host in self.hosts:
+            self.ns_exec(host, ["ss", "-K", "-t", "state", "connected"], check=False)
+
     def popen(self, host, cmd, **kw):
         """Start cmd in host's namespace in the background (killed by down())."""
         kw.setdefault("stdin", subprocess.DEVNULL)
