@@ -8,6 +8,12 @@
 #include <rte_malloc.h>
 
 struct rs_slot *rs_slots;
+uint32_t rs_avail_gen;
+
+static void avail_changed(void)
+{
+	__atomic_fetch_add(&rs_avail_gen, 1, __ATOMIC_RELEASE);
+}
 
 /* Control-core private: free indexes, and retired ones awaiting a grace period. */
 static uint32_t rs_free[RS_MAX], rs_nfree;
@@ -47,6 +53,7 @@ int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, u
 	__atomic_store_n(&r->mac, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->avail, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->gen, gen, __ATOMIC_RELEASE);
+	avail_changed();
 	return (int64_t)(gen << 16 | i);
 }
 
@@ -58,6 +65,7 @@ void rs_retire(uint32_t h)
 	r->live = 0;
 	/* An odd step keeps the retired gen distinct from every live handle. */
 	__atomic_store_n(&r->gen, (r->gen + 0x8000) & 0xffff, __ATOMIC_RELEASE);
+	avail_changed();
 	rs_dead[rs_ndead++] = rs_handle_idx(h);
 }
 
@@ -70,8 +78,10 @@ void rs_reclaim(void)
 void rs_set_avail(uint32_t h, bool up)
 {
 	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
-	if (r->gen == rs_handle_gen(h))
+	if (r->gen == rs_handle_gen(h)) {
 		__atomic_store_n(&r->avail, up ? 1 : 0, __ATOMIC_RELEASE);
+		avail_changed();
+	}
 }
 
 void rs_set_mac(uint32_t h, const uint8_t mac[6], bool is_static)

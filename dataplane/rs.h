@@ -39,6 +39,11 @@ struct rs_slot {
 } __attribute__((aligned(64)));
 
 extern struct rs_slot *rs_slots;
+/*
+ * Bumped (release) after any slot's avail or gen changes: a worker that saw
+ * the same value (acquire) may reuse what it derived from them.
+ */
+extern uint32_t rs_avail_gen;
 
 static inline uint32_t rs_handle_idx(uint32_t h)
 {

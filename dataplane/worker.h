@@ -37,6 +37,21 @@ struct worker_txq {
 	struct rte_mbuf *m[WORKER_TXQ];
 };
 
+#define WORKER_DCACHE_MAX 64 /* dests of the service a dest cache holds at most */
+
+/*
+ * The dests of the last service scheduled without connection counts, as
+ * worker_schedule() built them: valid while the snapshot version and
+ * rs_avail_gen stay what they were.
+ */
+struct worker_dcache {
+	bool valid;
+	uint16_t slot;
+	uint32_t version;
+	uint32_t avail_gen;
+	struct sched_dest d[WORKER_DCACHE_MAX];
+};
+
 struct worker {
 	unsigned id;
 	unsigned lcore;
@@ -61,6 +76,7 @@ struct worker {
 	uint32_t rnd;                /* xorshift state for twos */
 	struct sched_state sched[SVC_MAX];
 	struct sched_ovl ovl; /* threshold overload flags by rs slot index */
+	struct worker_dcache dcache;
 	struct worker_txq txq[VIPD_MAX_PORTS];
 } __attribute__((aligned(64)));
 

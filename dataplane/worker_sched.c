@@ -73,14 +73,40 @@ void worker_snap_changed(struct worker *w, const struct snap *sn)
 	w->snap_version = sn->version;
 }
 
+/*
+ * dests_plain() of svc, built once per snapshot and change of health: a run
+ * of new flows to one service reuses them. NULL when svc has too many dests
+ * to cache.
+ */
+static const struct sched_dest *dests_cached(struct worker *w, const struct snap_svc *svc)
+{
+	struct worker_dcache *c = &w->dcache;
+	uint32_t g = __atomic_load_n(&rs_avail_gen, __ATOMIC_ACQUIRE);
+	if (likely(c->valid && c->slot == svc->slot && c->version == w->snap->version &&
+		   c->avail_gen == g))
+		return c->d;
+	if (svc->n_rs > WORKER_DCACHE_MAX)
+		return NULL;
+	dests_plain(svc, c->d);
+	c->valid = true;
+	c->slot = svc->slot;
+	c->version = w->snap->version;
+	c->avail_gen = g;
+	return c->d;
+}
+
 /* Pick a real server for a new flow; returns its handle or 0. */
 uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
 {
-	struct sched_dest d[svc->n_rs ? svc->n_rs : 1];
-	if (svc->counts)
-		dests_counted(w, svc, d);
-	else
-		dests_plain(svc, d);
+	struct sched_dest dv[svc->n_rs ? svc->n_rs : 1];
+	const struct sched_dest *d = svc->counts ? NULL : dests_cached(w, svc);
+	if (d == NULL) {
+		if (svc->counts)
+			dests_counted(w, svc, dv);
+		else
+			dests_plain(svc, dv);
+		d = dv;
+	}
 	struct sched_pkt sp = {
 		.saddr = pi->key.saddr,
 		.daddr = pi->key.daddr,
