@@ -152,10 +152,8 @@ static inline uint64_t sess_key_set_words(struct sess_key *k, uint64_t w0, uint6
 {
 	memcpy(k, &w0, 8);
 	memcpy((uint8_t *)k + 8, &w1, 8);
-	uint64_t h = sess_hash_words(w0, w1);
-	if (__builtin_expect(k->kflags & SESS_KEY_REPLY, 0))
-		h = sess_hash_reply_fix(h, k->daddr, k->dport, k->proto, k->kflags);
-	return h;
+	return sess_hash_reply_fix(sess_hash_words(w0, w1), k->daddr, k->dport, k->proto,
+				   k->kflags);
 }
 
 static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)

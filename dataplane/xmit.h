@@ -48,13 +48,6 @@ static inline void csum_replace4(uint16_t *sum, uint32_t from, uint32_t to)
 typedef uint16_t __attribute__((aligned(1), may_alias)) xmit_u16;
 typedef uint32_t __attribute__((aligned(1), may_alias)) xmit_u32;
 
-/* The L4 checksum field of a TCP/UDP header, or NULL (UDP without one). */
-static inline xmit_u16 *xmit_l4_csum(uint8_t proto, void *l4)
-{
-	xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + (proto == IPPROTO_TCP ? 16 : 6));
-	return proto == IPPROTO_TCP || *c ? c : NULL;
-}
-
 static inline void csum_replace2u(xmit_u16 *sum, uint16_t from, uint16_t to)
 {
 	uint16_t v = *sum;
