@@ -336,6 +336,8 @@ int port_setup(const struct vipd_conf *c, unsigned n_workers, struct rte_mempool
 		rte_eth_promiscuous_enable(pi->id);
 		rte_eth_allmulticast_enable(pi->id);
 		rte_eth_macaddr_get(pi->id, &pi->mac);
+		pi->mac64 = 0;
+		memcpy(&pi->mac64, &pi->mac, RTE_ETHER_ADDR_LEN);
 		if (rte_eth_dev_get_mtu(pi->id, &pi->mtu) != 0 || pi->mtu == 0)
 			pi->mtu = RTE_ETHER_MTU;
 		port_by_id[pi->id] = (int16_t)i;

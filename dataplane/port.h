@@ -29,6 +29,7 @@ struct port_info {
 	uint16_t tap;      /* DPDK port id of the kernel twin, or PORT_NONE */
 	uint16_t n_rxq;    /* rx queues (<= workers) */
 	struct rte_ether_addr mac;
+	uint64_t mac64;    /* mac in the low 48 bits, first byte lowest (pkt_set_macs) */
 	uint32_t addr;     /* the director's own address, network order */
 	uint8_t prefixlen;
 	uint16_t mtu;      /* IP MTU: TUN answers bigger DF packets with ICMP */

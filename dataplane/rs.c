@@ -50,7 +50,7 @@ int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, u
 	 * stale: stale ones no longer touch them, see sess_end). */
 	for (unsigned l = 0; l < stats_n_lc; l++)
 		memset(&stats_lc[l]->rs[i], 0, sizeof(stats_lc[l]->rs[i]));
-	__atomic_store_n(&r->mac, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->mac, RS_MAC_UP, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->avail, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->gen, gen, __ATOMIC_RELEASE);
 	avail_changed();
@@ -80,6 +80,8 @@ void rs_set_avail(uint32_t h, bool up)
 	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
 	if (r->gen == rs_handle_gen(h)) {
 		__atomic_store_n(&r->avail, up ? 1 : 0, __ATOMIC_RELEASE);
+		uint64_t mac = up ? r->mac | RS_MAC_UP : r->mac & ~RS_MAC_UP;
+		__atomic_store_n(&r->mac, mac, __ATOMIC_RELEASE);
 		avail_changed();
 	}
 }
@@ -89,7 +91,7 @@ void rs_set_mac(uint32_t h, const uint8_t mac[6], bool is_static)
 	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
 	if (r->gen != rs_handle_gen(h) || (r->static_mac && !is_static))
 		return;
-	uint64_t v = RS_MAC_VALID;
+	uint64_t v = RS_MAC_VALID | (r->mac & RS_MAC_UP);
 	for (int i = 0; i < 6; i++)
 		v |= (uint64_t)mac[i] << (8 * i);
 	r->static_mac = is_static;

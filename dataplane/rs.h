@@ -23,6 +23,9 @@
 #define SVC_MAX 4096u
 
 #define RS_MAC_VALID (1ULL << 63)
+/* avail, mirrored into the MAC word: the fast path tests both in one load. */
+#define RS_MAC_UP (1ULL << 62)
+#define RS_MAC_GO (RS_MAC_VALID | RS_MAC_UP)
 
 struct rs_slot {
 	uint32_t gen;      /* atomic; matches live handles */
@@ -33,7 +36,7 @@ struct rs_slot {
 	uint8_t avail;     /* atomic: 1 = up (health) */
 	uint8_t live;      /* control only: slot in use */
 	uint8_t static_mac;
-	uint64_t mac;      /* atomic: RS_MAC_VALID | 48-bit MAC */
+	uint64_t mac;      /* atomic: RS_MAC_VALID | RS_MAC_UP (= avail) | 48-bit MAC */
 	uint16_t svc;      /* owning service slot */
 	uint8_t pad[38];
 } __attribute__((aligned(64)));

@@ -80,20 +80,20 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 
 void worker_tx_port(struct worker *w, uint16_t pidx)
 {
-	struct worker_txq *q = &w->txq[pidx];
+	struct rte_mbuf **m = w->txm[pidx];
+	uint16_t n = w->txn[pidx];
 	struct stats_port *sp = &w->st->port[pidx];
 	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < q->n; i++)
-		bytes += q->m[i]->pkt_len;
-	sp->tx_pkts += q->n;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += m[i]->pkt_len;
+	sp->tx_pkts += n;
 	sp->tx_bytes += bytes;
-	uint16_t sent = rte_eth_tx_burst(port_tab[pidx].id, (uint16_t)w->id, q->m, q->n);
-	if (unlikely(sent < q->n)) {
-		sp->drops[VIPD_DROP_TX_FULL] += q->n - sent;
-		rte_pktmbuf_free_bulk(&q->m[sent], q->n - sent);
+	uint16_t sent = rte_eth_tx_burst(port_tab[pidx].id, (uint16_t)w->id, m, n);
+	if (unlikely(sent < n)) {
+		sp->drops[VIPD_DROP_TX_FULL] += n - sent;
+		rte_pktmbuf_free_bulk(&m[sent], n - sent);
 	}
-	q->n = 0;
-	w->tx_dirty &= ~(1u << pidx);
+	w->txn[pidx] = 0;
 }
 
 /* Account a session's end and free its slot. */
@@ -300,16 +300,18 @@ static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		to = sn->t_udp;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
-	if (unlikely(r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)))
+	if (unlikely(r == NULL))
 		return false;
+	/* Up (health) and its MAC known, in one word. */
 	uint64_t mac = rs_mac(r);
 	uint32_t exp = w->now + to;
-	if (unlikely(!(mac & RS_MAC_VALID) || (int32_t)(exp - s->expire) < 0))
+	if (unlikely((mac & RS_MAC_GO) != RS_MAC_GO || (int32_t)(exp - s->expire) < 0))
 		return false;
 	uint16_t out = r->out_port;
+	uint8_t fwd = r->fwd;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	/* Too big for the tunnel: forward() answers with ICMP. */
-	if (r->fwd == CONF_FWD_TUN &&
+	if (fwd == CONF_FWD_TUN &&
 	    unlikely(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
 			     sizeof(struct rte_ipv4_hdr) > port_tab[out].mtu))
 		return false;
@@ -322,21 +324,22 @@ static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
-	if (r->fwd == CONF_FWD_NAT) {
-		xmit_nat_rewrite((struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off,
-				 true, r->addr, r->port);
-	} else if (r->fwd == CONF_FWD_TUN) {
-		/* It fits (checked above); only a lack of headroom can fail. */
-		if (unlikely(xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu) !=
-			     XMIT_TUN_OK)) {
-			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
-			return true;
-		}
-		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	}
 	/* DR: the real server holds the VIP; only the MACs change. */
-	pkt_set_mac(&eth->dst_addr, mac);
-	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
+	if (fwd != CONF_FWD_DR) {
+		if (fwd == CONF_FWD_NAT) {
+			xmit_nat_rewrite((struct rte_ipv4_hdr *)(eth + 1),
+					 (uint8_t *)eth + pi->l4_off, true, r->addr, r->port);
+		} else {
+			/* It fits (checked above); only a lack of headroom can fail. */
+			if (unlikely(xmit_tun(m, port_tab[out].addr, r->addr,
+					      port_tab[out].mtu) != XMIT_TUN_OK)) {
+				drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
+				return true;
+			}
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		}
+	}
+	pkt_set_macs(eth, mac, port_tab[out].mac64);
 	tx(w, out, m);
 	return true;
 }
@@ -349,9 +352,7 @@ static inline bool set_next_hop(struct worker *w, uint16_t pidx, struct rte_mbuf
 		drop(w, pidx, m, VIPD_DROP_NO_NEIGH);
 		return false;
 	}
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	pkt_set_mac(&eth->dst_addr, mac);
-	rte_ether_addr_copy(&port_tab[out].mac, &eth->src_addr);
+	pkt_set_macs(rte_pktmbuf_mtod(m, struct rte_ether_hdr *), mac, port_tab[out].mac64);
 	return true;
 }
 
@@ -419,8 +420,9 @@ static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mb
 static void send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	memcpy(&eth->dst_addr, s->cmac, 6);
-	rte_ether_addr_copy(&port_tab[s->in_port].mac, &eth->src_addr);
+	uint64_t cmac = 0;
+	memcpy(&cmac, s->cmac, 6);
+	pkt_set_macs(eth, cmac, port_tab[s->in_port].mac64);
 	tx(w, s->in_port, m);
 }
 

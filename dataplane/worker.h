@@ -28,14 +28,18 @@
 #include "dataplane/snap.h"
 #include "dataplane/stats.h"
 
-#define WORKER_BURST 32
-#define WORKER_TXQ 64 /* packets a worker gathers per port before a tx burst */
-
-/* What a worker will send on one port: handed to the PMD in one burst. */
-struct worker_txq {
-	uint16_t n;
-	struct rte_mbuf *m[WORKER_TXQ];
-};
+/*
+ * Packets per rx burst: 64 halves the per-burst work of 32 (the loop's
+ * clock, snapshot and expiry steps, the PMD calls) and gives pass 1's bucket
+ * prefetches longer to land. Both can be set at build time for experiments
+ * (-DWORKER_BURST=N).
+ */
+#ifndef WORKER_BURST
+#define WORKER_BURST 64
+#endif
+#ifndef WORKER_TXQ
+#define WORKER_TXQ (2 * WORKER_BURST) /* packets a worker gathers per port before a tx burst */
+#endif
 
 #define WORKER_DCACHE_MAX 64 /* dests of the service a dest cache holds at most */
 
@@ -60,7 +64,6 @@ struct worker {
 		uint16_t port; /* index in port_tab */
 		uint16_t queue;
 	} rxq[VIPD_MAX_PORTS];
-	uint32_t tx_dirty; /* ports with packets in txq */
 	struct fast_cache fc;
 	struct rte_ring *excp; /* to the control core */
 	struct rte_ring *redir; /* from other workers: clients this one owns */
@@ -77,7 +80,10 @@ struct worker {
 	struct sched_state sched[SVC_MAX];
 	struct sched_ovl ovl; /* threshold overload flags by rs slot index */
 	struct worker_dcache dcache;
-	struct worker_txq txq[VIPD_MAX_PORTS];
+	/* What the worker will send on each port, handed to its PMD in one
+	 * burst; counts apart so that a port's packets are a shift away. */
+	uint16_t txn[VIPD_MAX_PORTS];
+	struct rte_mbuf *txm[VIPD_MAX_PORTS][WORKER_TXQ] __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
 _Static_assert(RS_MAX <= SCHED_OVL_MAX, "sched_ovl has a bit per rs slot");

@@ -19,26 +19,25 @@ static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enu
 	rte_pktmbuf_free(m);
 }
 
-/* Send what txq holds for port pidx; what the PMD refuses is counted and freed. */
+/* Send what txm holds for port pidx; what the PMD refuses is counted and freed. */
 void worker_tx_port(struct worker *w, uint16_t pidx);
 
 /* Queue m for port pidx; sent by worker_tx_flush() or when the queue fills. */
 static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 {
-	struct worker_txq *q = &w->txq[pidx];
-	q->m[q->n++] = m;
-	w->tx_dirty |= 1u << pidx;
-	if (unlikely(q->n == WORKER_TXQ))
+	uint16_t n = w->txn[pidx];
+	w->txm[pidx][n++] = m;
+	w->txn[pidx] = n;
+	if (unlikely(n == WORKER_TXQ))
 		worker_tx_port(w, pidx);
 }
 
 /* Hand every queued packet to its PMD. */
 static inline void worker_tx_flush(struct worker *w)
 {
-	while (w->tx_dirty) {
-		uint16_t p = (uint16_t)__builtin_ctz(w->tx_dirty);
-		worker_tx_port(w, p);
-	}
+	for (uint16_t p = 0; p < port_n; p++)
+		if (w->txn[p])
+			worker_tx_port(w, p);
 }
 
 /* A real server for a new flow of svc: its handle, or 0 when none is usable. */
