@@ -230,6 +230,8 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
+static inline bool vip_fast(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
+			    const struct pkt_info *pi, struct sess *s);
 
 /*
  * A packet of a VIP flow: find or make its session, then forward it. absent:
@@ -256,6 +258,10 @@ static void vip_flow(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct
 		}
 		s = new_session(w, svc, pi, pidx, m);
 		if (s == NULL)
+			return;
+		/* A new UDP flow needs nothing the lean path leaves out (no state
+		 * to step, its expiry already set): every DNS query is one. */
+		if (!tcp && vip_fast(w, pidx, m, pi, s))
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
