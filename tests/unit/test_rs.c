@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rs: the real-server slot words a worker's fast path reads in one load.
+ *
+ * vip_fast() forwards an established flow only when its real server's MAC
+ * word has both RS_MAC_VALID (neighbour resolved) and RS_MAC_UP (health)
+ * set, so RS_MAC_UP must follow avail through every control-core write:
+ * health changes, MAC learning (static or resolved), both orders. Also
+ * pkt_set_macs(), which writes a frame's two MACs in two stores: the 12
+ * bytes must equal the two addresses and the ethertype behind them must
+ * stay. The slots are set up by hand (rs_init() needs EAL's allocator).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dataplane/pkt.h"
+#include "dataplane/rs.h"
+#include "dataplane/stats.h"
+
+/* stats.c is not linked: rs.c only walks these when it allocates. */
+struct stats_lcore *stats_lc[VIPD_MAX_WORKERS + 1];
+unsigned stats_n_lc;
+
+static uint32_t live_slot(uint32_t idx, uint32_t gen)
+{
+	struct rs_slot *r = &rs_slots[idx];
+	memset(r, 0, sizeof(*r));
+	r->gen = gen;
+	r->live = 1;
+	r->avail = 1;
+	r->mac = RS_MAC_UP; /* as rs_alloc() leaves it: up, MAC unknown */
+	return gen << 16 | idx;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	rs_slots = calloc(RS_MAX, sizeof(*rs_slots));
+	return rs_slots ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(rs_slots);
+	rs_slots = NULL;
+	return 0;
+}
+
+static bool go(uint32_t h)
+{
+	const struct rs_slot *r = rs_get(h);
+	return r && (rs_mac(r) & RS_MAC_GO) == RS_MAC_GO;
+}
+
+static void test_up_follows_avail(void **state)
+{
+	(void)state;
+	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t mac2[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	uint32_t h = live_slot(7, 3);
+	uint8_t got[6];
+
+	assert_false(go(h)); /* up, but no MAC yet */
+	rs_set_mac(h, mac, false);
+	assert_true(go(h));
+	rs_set_avail(h, false);
+	assert_false(go(h));
+	assert_int_equal(rs_slots[7].avail, 0);
+	/* MAC learned while down: stays down, keeps the MAC. */
+	rs_set_mac(h, mac2, false);
+	assert_false(go(h));
+	assert_true(rs_mac_bytes(&rs_slots[7], got));
+	assert_memory_equal(got, mac2, 6);
+	rs_set_avail(h, true);
+	assert_true(go(h));
+	assert_true(rs_mac_bytes(&rs_slots[7], got));
+	assert_memory_equal(got, mac2, 6);
+	/* A static MAC wins over learning and keeps the up bit too. */
+	rs_set_mac(h, mac, true);
+	rs_set_mac(h, mac2, false);
+	assert_true(go(h));
+	assert_true(rs_mac_bytes(&rs_slots[7], got));
+	assert_memory_equal(got, mac, 6);
+	/* Down again, then up twice: idempotent. */
+	rs_set_avail(h, false);
+	rs_set_avail(h, false);
+	assert_false(go(h));
+	rs_set_avail(h, true);
+	rs_set_avail(h, true);
+	assert_true(go(h));
+}
+
+static void test_stale_handle(void **state)
+{
+	(void)state;
+	static const uint8_t mac[6] = { 0x02, 1, 2, 3, 4, 5 };
+	uint32_t h = live_slot(9, 5);
+	uint32_t stale = 4u << 16 | 9;
+
+	rs_set_mac(h, mac, false);
+	/* Writes through an old handle change nothing. */
+	rs_set_avail(stale, false);
+	assert_true(go(h));
+	assert_false(go(stale)); /* and workers never see it as live */
+	rs_retire(h);
+	assert_false(go(h));
+}
+
+static void test_set_macs(void **state)
+{
+	(void)state;
+	uint8_t f[16];
+	for (unsigned i = 0; i < sizeof(f); i++)
+		f[i] = (uint8_t)(0xa0 + i);
+	const uint8_t dst[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	const uint8_t src[6] = { 0x02, 0x66, 0x77, 0x88, 0x99, 0xaa };
+	uint64_t d = 0, s = 0;
+	memcpy(&d, dst, 6);
+	memcpy(&s, src, 6);
+	/* What rs_mac() returns carries flags above the 48 bits: ignored. */
+	pkt_set_macs((struct rte_ether_hdr *)f, d | RS_MAC_GO, s);
+	assert_memory_equal(f, dst, 6);
+	assert_memory_equal(f + 6, src, 6);
+	assert_int_equal(f[12], 0xac);
+	assert_int_equal(f[13], 0xad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_up_follows_avail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_handle, setup, teardown),
+		cmocka_unit_test(test_set_macs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
