@@ -29,6 +29,7 @@
 #include "dataplane/fast.h"
 #include "dataplane/pkt.h"
 #include "dataplane/rs.h"
+#include "snap_test_util.h"
 
 struct rs_slot *rs_slots; /* rs.c's, which is not linked */
 static struct rs_slot slots[8];
@@ -77,31 +78,19 @@ static struct snap *build_snap(uint32_t version)
 	static const struct snap_rs rs[3] = { { 0, 1, 0, 0, 1 }, { 1, 1, 0, 0, 1 },
 					      { 2, 1, 0, 0, 1 } };
 	static const struct snap_rs *lists[3] = { &rs[0], &rs[1], &rs[2] };
-	static const uint16_t slot[3] = { 0, 1, 2 }, nrs[3] = { 1, 1, 1 }, pids[1] = { 0 };
-	struct snap_src src = { .conf = conf, .port_ids = pids, .svc_slot = slot,
-				.rs = lists, .n_rs = nrs, .vip_owned = owned };
-	struct snap *s = snap_build(&src);
+	static const uint16_t nrs[3] = { 1, 1, 1 };
+	struct snap *s = test_snap(conf, lists, nrs, version, owned);
 	assert_non_null(s);
-	s->version = version;
 	return s;
 }
 
 static int setup(void **state)
 {
-	char path[] = "/tmp/vipd_test_fast_XXXXXX";
-	struct conf_errors e = { 0 };
-	int fd = mkstemp(path);
-
 	(void)state;
 	VIP = a4("10.0.0.100"), VIP_UNOWNED = a4("10.0.0.101"), VIP_NOSVC = a4("10.0.0.102");
 	CLIENT = a4("192.0.2.7"), RS_TCP = a4("10.0.0.11");
-	if (fd < 0 || write(fd, CONFIG, sizeof(CONFIG) - 1) != (ssize_t)sizeof(CONFIG) - 1)
+	if (test_conf_from_text(CONFIG, &conf) != 0)
 		return -1;
-	close(fd);
-	int rc = conf_load(path, &conf, &e);
-	unlink(path);
-	if (rc != 0)
-		return conf_errors_print(&e, stderr), -1;
 	rs_slots = slots;
 	sn = build_snap(1);
 	port = (struct port_info){ .mac = { { 0x02, 0, 0, 0, 0, 0x02 } }, .addr = a4("10.0.0.2") };

@@ -28,6 +28,7 @@
 #include "dataplane/rs.h"
 #include "dataplane/snap.h"
 #include "dataplane/worker_pvt.h"
+#include "snap_test_util.h"
 
 /* Defined by rs.c, stats.c and worker.c, none of which is linked. */
 struct rs_slot *rs_slots;
@@ -70,29 +71,17 @@ static struct snap *build_snap(uint32_t version, uint32_t weight4)
 	for (unsigned i = 0; i < 2; i++)
 		b[i] = (struct snap_rs){ .handle = 1u << 16 | (5 + i), .weight = 1, .up = 1 };
 	const struct snap_rs *lists[2] = { a, b };
-	static const uint16_t slot[2] = { 0, 1 }, nrs[2] = { 4, 2 }, pids[1] = { 0 };
-	struct snap_src src = { .conf = conf, .port_ids = pids, .svc_slot = slot,
-				.rs = lists, .n_rs = nrs, .vip_owned = owned };
-	struct snap *s = snap_build(&src);
+	static const uint16_t nrs[2] = { 4, 2 };
+	struct snap *s = test_snap(conf, lists, nrs, version, owned);
 	assert_non_null(s);
-	s->version = version;
 	return s;
 }
 
 static int setup(void **state)
 {
-	char path[] = "/tmp/vipd_test_wsched_XXXXXX";
-	struct conf_errors e = { 0 };
-	int fd = mkstemp(path);
-
 	(void)state;
-	if (fd < 0 || write(fd, CONFIG, sizeof(CONFIG) - 1) != (ssize_t)sizeof(CONFIG) - 1)
+	if (test_conf_from_text(CONFIG, &conf) != 0)
 		return -1;
-	close(fd);
-	int rc = conf_load(path, &conf, &e);
-	unlink(path);
-	if (rc != 0)
-		return conf_errors_print(&e, stderr), -1;
 	rs_slots = slots;
 	for (unsigned i = 0; i < 8; i++)
 		slots[i] = (struct rs_slot){ .gen = 1, .avail = 1, .live = 1, .mac = RS_MAC_UP };
