@@ -78,7 +78,8 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 	memcpy(&ports, d + 34, 4);
 	uint8_t proto = (uint8_t)(w20 >> 24);
 	uint64_t kw1 = ports | (uint64_t)proto << 32;
-	uint64_t sk = (kw0 >> 32) | (uint64_t)(ports >> 16) << 32 | (uint64_t)proto << 48;
+	/* vip | vport << 32 | proto << 48: kw1 >> 16 is vport | proto << 16. */
+	uint64_t sk = (kw0 >> 32) | (kw1 >> 16) << 32;
 	const struct snap_svc *svc = fc->svc;
 	if (unlikely(sk != fc->key)) {
 		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
