@@ -56,7 +56,7 @@ static uint16_t effective_rs(unsigned i, struct snap_rs *out)
 		out[j].handle = ms->rs[j];
 		/*
 		 * A failed server takes no new flow: weight 0 (inhibit_on_failure
-		 * keeps its sessions; otherwise its avail word drops them too).
+		 * keeps its sessions; otherwise its up bit (RS_MAC_UP) drops them too).
 		 */
 		out[j].weight = ms->up[j] ? model_rs_weight(i, j) : 0;
 		out[j].u_threshold = vs->rs[j].u_threshold > 0 ? (uint32_t)vs->rs[j].u_threshold : 0;

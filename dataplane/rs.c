@@ -51,7 +51,6 @@ int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, u
 	for (unsigned l = 0; l < stats_n_lc; l++)
 		memset(&stats_lc[l]->rs[i], 0, sizeof(stats_lc[l]->rs[i]));
 	__atomic_store_n(&r->mac, RS_MAC_UP, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->avail, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->gen, gen, __ATOMIC_RELEASE);
 	avail_changed();
 	return (int64_t)(gen << 16 | i);
@@ -79,7 +78,6 @@ void rs_set_avail(uint32_t h, bool up)
 {
 	struct rs_slot *r = &rs_slots[rs_handle_idx(h)];
 	if (r->gen == rs_handle_gen(h)) {
-		__atomic_store_n(&r->avail, up ? 1 : 0, __ATOMIC_RELEASE);
 		uint64_t mac = up ? r->mac | RS_MAC_UP : r->mac & ~RS_MAC_UP;
 		__atomic_store_n(&r->mac, mac, __ATOMIC_RELEASE);
 		avail_changed();

@@ -9,7 +9,7 @@
  * expire_nodest_conn. A freed index is reused only after an RCU grace period.
  *
  * Threading: the control core is the only writer. Workers read slots; the
- * fields a worker may see change while it runs (gen, avail, mac) are single
+ * fields a worker may see change while it runs (gen, mac) are single
  * atomic words. Everything else is written before the gen that publishes it.
  */
 #ifndef VIPD_RS_H
@@ -23,7 +23,7 @@
 #define SVC_MAX 4096u
 
 #define RS_MAC_VALID (1ULL << 63)
-/* avail, mirrored into the MAC word: the fast path tests both in one load. */
+/* Up (health) lives in the MAC word: the fast path tests both in one load. */
 #define RS_MAC_UP (1ULL << 62)
 #define RS_MAC_GO (RS_MAC_VALID | RS_MAC_UP)
 
@@ -33,17 +33,17 @@ struct rs_slot {
 	uint16_t port;     /* network order */
 	uint16_t out_port; /* DPDK port that reaches it */
 	uint8_t fwd;       /* enum conf_fwd */
-	uint8_t avail;     /* atomic: 1 = up (health) */
+	uint8_t pad0;
 	uint8_t live;      /* control only: slot in use */
 	uint8_t static_mac;
-	uint64_t mac;      /* atomic: RS_MAC_VALID | RS_MAC_UP (= avail) | 48-bit MAC */
+	uint64_t mac;      /* atomic: RS_MAC_VALID | RS_MAC_UP (health) | 48-bit MAC */
 	uint16_t svc;      /* owning service slot */
 	uint8_t pad[38];
 } __attribute__((aligned(64)));
 
 extern struct rs_slot *rs_slots;
 /*
- * Bumped (release) after any slot's avail or gen changes: a worker that saw
+ * Bumped (release) after any slot's health or gen changes: a worker that saw
  * the same value (acquire) may reuse what it derived from them.
  */
 extern uint32_t rs_avail_gen;
@@ -70,6 +70,12 @@ static inline struct rs_slot *rs_get(uint32_t h)
 static inline uint64_t rs_mac(const struct rs_slot *r)
 {
 	return __atomic_load_n(&r->mac, __ATOMIC_RELAXED);
+}
+
+/* Its health check's verdict (rs_set_avail): may it take packets? */
+static inline bool rs_up(const struct rs_slot *r)
+{
+	return (rs_mac(r) & RS_MAC_UP) != 0;
 }
 
 /* Control core. */

@@ -273,7 +273,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
-	if (r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+	if (r == NULL || !rs_up(r)) {
 		if (sn->expire_nodest)
 			sess_kill(w, s);
 		drop(w, pidx, m, VIPD_DROP_DEST_GONE);
@@ -481,7 +481,7 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 {
 	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
 	const struct rs_slot *r = s ? rs_get(s->rs) : NULL;
-	if (r == NULL || !__atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+	if (r == NULL || !rs_up(r)) {
 		drop(w, pidx, m, s ? VIPD_DROP_DEST_GONE : VIPD_DROP_ICMP_NO_SESSION);
 		return;
 	}

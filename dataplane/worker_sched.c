@@ -38,7 +38,7 @@ static void dests_counted(struct worker *w, const struct snap_svc *svc, struct s
 			inact += stats_lc[k]->rs[idx].inactive;
 		}
 		d[i].weight = svc->rs[i].weight;
-		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
+		d[i].avail = r && rs_up(r);
 		d[i].activeconns = act > 0 ? (uint32_t)act : 0;
 		d[i].inactconns = inact > 0 ? (uint32_t)inact : 0;
 		d[i].overloaded = sched_ovl_update(&w->ovl, idx,
@@ -56,7 +56,7 @@ static void dests_plain(const struct snap_svc *svc, struct sched_dest *d)
 	for (unsigned i = 0; i < svc->n_rs; i++) {
 		const struct rs_slot *r = rs_get(svc->rs[i].handle);
 		d[i].weight = svc->rs[i].weight;
-		d[i].avail = r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED);
+		d[i].avail = r && rs_up(r);
 		d[i].activeconns = 0;
 		d[i].inactconns = 0;
 		d[i].overloaded = false;
@@ -139,7 +139,7 @@ uint32_t worker_schedule_persistent(struct worker *w, const struct snap_svc *svc
 
 	if (t) {
 		const struct rs_slot *r = rs_get(t->rs);
-		if (r && __atomic_load_n(&r->avail, __ATOMIC_RELAXED)) {
+		if (r && rs_up(r)) {
 			handle = t->rs;
 		} else {
 			handle = worker_schedule(w, svc, pi);

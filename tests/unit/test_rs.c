@@ -4,7 +4,7 @@
  *
  * vip_fast() forwards an established flow only when its real server's MAC
  * word has both RS_MAC_VALID (neighbour resolved) and RS_MAC_UP (health)
- * set, so RS_MAC_UP must follow avail through every control-core write:
+ * set, so RS_MAC_UP must follow rs_set_avail() through every control-core write:
  * health changes, MAC learning (static or resolved), both orders. Also
  * pkt_set_macs(), which writes a frame's two MACs in two stores: the 12
  * bytes must equal the two addresses and the ethertype behind them must
@@ -33,7 +33,6 @@ static uint32_t live_slot(uint32_t idx, uint32_t gen)
 	memset(r, 0, sizeof(*r));
 	r->gen = gen;
 	r->live = 1;
-	r->avail = 1;
 	r->mac = RS_MAC_UP; /* as rs_alloc() leaves it: up, MAC unknown */
 	return gen << 16 | idx;
 }
@@ -72,7 +71,7 @@ static void test_up_follows_avail(void **state)
 	assert_true(go(h));
 	rs_set_avail(h, false);
 	assert_false(go(h));
-	assert_int_equal(rs_slots[7].avail, 0);
+	assert_false(rs_up(&rs_slots[7]));
 	/* MAC learned while down: stays down, keeps the MAC. */
 	rs_set_mac(h, mac2, false);
 	assert_false(go(h));

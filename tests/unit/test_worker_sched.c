@@ -84,7 +84,7 @@ static int setup(void **state)
 		return -1;
 	rs_slots = slots;
 	for (unsigned i = 0; i < 8; i++)
-		slots[i] = (struct rs_slot){ .gen = 1, .avail = 1, .live = 1, .mac = RS_MAC_UP };
+		slots[i] = (struct rs_slot){ .gen = 1, .live = 1, .mac = RS_MAC_UP };
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -1;
@@ -129,8 +129,8 @@ static void test_health_change(void **state)
 	pick(a, 8, c);
 	for (unsigned i = 1; i <= 4; i++)
 		assert_int_equal(c[i], 2);
-	/* Down, as rs_set_avail() does it: the word, then the bump. */
-	slots[3].avail = 0;
+	/* Down, as rs_set_avail() does it: the up bit, then the bump. */
+	slots[3].mac &= ~RS_MAC_UP;
 	rs_avail_gen++;
 	pick(a, 12, c);
 	assert_int_equal(c[3], 0);
@@ -138,7 +138,7 @@ static void test_health_change(void **state)
 	assert_int_equal(c[2], 4);
 	assert_int_equal(c[4], 4);
 	/* Back up: picked again within one round. */
-	slots[3].avail = 1;
+	slots[3].mac |= RS_MAC_UP;
 	rs_avail_gen++;
 	pick(a, 4, c);
 	assert_int_equal(c[3], 1);
@@ -170,7 +170,7 @@ static void test_two_services(void **state)
 	unsigned ca[8], cb[8];
 	w->snap = sn;
 	/* A's first dest down, B's all up: B must not schedule over A's. */
-	slots[1].avail = 0;
+	slots[1].mac &= ~RS_MAC_UP;
 	rs_avail_gen++;
 	for (unsigned round = 0; round < 4; round++) {
 		pick(&sn->svc[0], 3, ca);
@@ -180,7 +180,7 @@ static void test_two_services(void **state)
 			assert_int_equal(cb[i], i == 5 || i == 6 ? 1 : 0);
 		}
 	}
-	slots[1].avail = 1;
+	slots[1].mac |= RS_MAC_UP;
 	rs_avail_gen++;
 	snap_free(sn);
 }
