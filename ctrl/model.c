@@ -147,6 +147,29 @@ void model_reclaim(void)
 		model_publish();
 }
 
+uint16_t model_out_port(const struct vipd_conf *c, uint32_t addr)
+{
+	int pi = conf_port_for_addr(c, addr);
+	return (uint16_t)(pi < 0 ? 0 : pi);
+}
+
+int64_t model_rs_alloc(const struct vipd_conf *c, const struct conf_vs *vs, uint32_t addr,
+		       uint16_t port, uint8_t fwd, uint16_t svc)
+{
+	uint16_t out = model_out_port(c, addr);
+	struct rs_spec sp = {
+		.addr = addr,
+		.port = __builtin_bswap16(port),
+		.fwd = fwd,
+		.out_port = out,
+		.src = port_tab[out].addr,
+		.svc = svc,
+		.vaddr = vs->addr,
+		.vport = __builtin_bswap16(vs->port),
+	};
+	return rs_alloc(&sp);
+}
+
 int model_start(struct vipd_conf *c)
 {
 	unsigned total = 0;
@@ -183,10 +206,8 @@ int model_start(struct vipd_conf *c)
 			return -ENOMEM;
 		for (unsigned j = 0; j < vs->n_rs; j++) {
 			const struct conf_rs *rs = &vs->rs[j];
-			int pi = conf_port_for_addr(c, rs->addr);
-			uint16_t out = (uint16_t)(pi < 0 ? 0 : pi);
-			int64_t h = rs_alloc(rs->addr, __builtin_bswap16(rs->port),
-					     (uint8_t)conf_rs_fwd(vs, rs), out, ms->slot);
+			int64_t h = model_rs_alloc(c, vs, rs->addr, rs->port,
+						   (uint8_t)conf_rs_fwd(vs, rs), ms->slot);
 			if (h < 0)
 				return (int)h;
 			ms->rs[j] = (uint32_t)h;
@@ -199,10 +220,8 @@ int model_start(struct vipd_conf *c)
 				rs_set_avail((uint32_t)h, false);
 		}
 		if (vs->has_sorry) {
-			int pi = conf_port_for_addr(c, vs->sorry_addr);
-			int64_t h = rs_alloc(vs->sorry_addr, __builtin_bswap16(vs->sorry_port),
-					     (uint8_t)vs->fwd, (uint16_t)(pi < 0 ? 0 : pi),
-					     ms->slot);
+			int64_t h = model_rs_alloc(c, vs, vs->sorry_addr, vs->sorry_port,
+						   (uint8_t)vs->fwd, ms->slot);
 			if (h < 0)
 				return (int)h;
 			ms->sorry = (uint32_t)h;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct vipd_conf;
+struct conf_vs;
 
 struct model_rs {
 	uint32_t handle;
@@ -51,6 +52,15 @@ enum model_event {
 };
 
 extern struct model model;
+
+/* The port index that reaches addr (0 when none does: the config checker warns). */
+uint16_t model_out_port(const struct vipd_conf *c, uint32_t addr);
+/*
+ * A slot (rs_alloc) for the real server or sorry server addr:port (port in
+ * host order) of service vs, forwarding by fwd, in service slot svc.
+ */
+int64_t model_rs_alloc(const struct vipd_conf *c, const struct conf_vs *vs, uint32_t addr,
+		       uint16_t port, uint8_t fwd, uint16_t svc);
 
 /* Take c (ownership passes) and publish the first snapshot; -errno. */
 int model_start(struct vipd_conf *c);

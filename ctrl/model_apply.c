@@ -61,12 +61,6 @@ static int find_rs(const struct conf_vs *vs, const struct conf_rs *r)
 	return -1;
 }
 
-static uint16_t out_port_for(const struct vipd_conf *c, uint32_t addr)
-{
-	int pi = conf_port_for_addr(c, addr);
-	return (uint16_t)(pi < 0 ? 0 : pi);
-}
-
 /* Fill ms (new service i of c) reusing what old service o had; marks reused rs. */
 static int build_svc(const struct vipd_conf *c, unsigned i, const struct model_svc *om,
 		     const struct conf_vs *ov, bool *reused, struct model_svc *ms)
@@ -80,7 +74,7 @@ static int build_svc(const struct vipd_conf *c, unsigned i, const struct model_s
 	for (unsigned j = 0; j < vs->n_rs; j++) {
 		const struct conf_rs *r = &vs->rs[j];
 		uint8_t fwd = (uint8_t)conf_rs_fwd(vs, r);
-		uint16_t out = out_port_for(c, r->addr);
+		uint16_t out = model_out_port(c, r->addr);
 		int k = ov ? find_rs(ov, r) : -1;
 		if (k >= 0) {
 			const struct rs_slot *slot = rs_get(om->rs[k]);
@@ -93,7 +87,7 @@ static int build_svc(const struct vipd_conf *c, unsigned i, const struct model_s
 				continue;
 			}
 		}
-		int64_t h = rs_alloc(r->addr, __builtin_bswap16(r->port), fwd, out, ms->slot);
+		int64_t h = model_rs_alloc(c, vs, r->addr, r->port, fwd, ms->slot);
 		if (h < 0)
 			return (int)h;
 		ms->rs[j] = (uint32_t)h;
@@ -109,9 +103,8 @@ static int build_svc(const struct vipd_conf *c, unsigned i, const struct model_s
 		    ov->sorry_port == vs->sorry_port && ov->fwd == vs->fwd) {
 			ms->sorry = om->sorry;
 		} else {
-			int64_t h = rs_alloc(vs->sorry_addr, __builtin_bswap16(vs->sorry_port),
-					     (uint8_t)vs->fwd, out_port_for(c, vs->sorry_addr),
-					     ms->slot);
+			int64_t h = model_rs_alloc(c, vs, vs->sorry_addr, vs->sorry_port,
+						   (uint8_t)vs->fwd, ms->slot);
 			if (h < 0)
 				return (int)h;
 			ms->sorry = (uint32_t)h;

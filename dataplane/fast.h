@@ -90,7 +90,7 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 		fc->key = sk;
 		fc->svc = svc;
 	}
-	uint16_t tot = rte_bswap16((uint16_t)(w12 >> 32));
+	uint16_t tot = __builtin_bswap16((uint16_t)(w12 >> 32)); /* rte_bswap16 is opaque asm */
 	/* Not a fragment (MF or an offset: the low 14 bits of the field). */
 	uint16_t frag = (uint16_t)w20 & 0xff3f;
 	uint8_t ttl = (uint8_t)(w20 >> 16);
@@ -108,7 +108,7 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 	} else {
 		uint16_t ul;
 		memcpy(&ul, l4 + 4, 2);
-		ul = rte_bswap16(ul);
+		ul = __builtin_bswap16(ul);
 		if (ul < 8 || ul > l4len)
 			return PKT_SLOW;
 	}

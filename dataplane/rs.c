@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "rs.h"
 #include "stats.h"
+#include "xmit.h"
 
 #include <errno.h>
 #include <string.h>
@@ -32,18 +33,25 @@ int rs_init(void)
 	return 0;
 }
 
-int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, uint16_t svc)
+int64_t rs_alloc(const struct rs_spec *sp)
 {
 	if (rs_nfree == 0)
 		return -ENOSPC;
 	uint32_t i = rs_free[--rs_nfree];
 	struct rs_slot *r = &rs_slots[i];
 	uint32_t gen = ((r->gen + 1) & 0xffff) ? (r->gen + 1) & 0xffff : 1;
-	r->addr = addr;
-	r->port = port;
-	r->out_port = out_port;
-	r->fwd = fwd;
-	r->svc = svc;
+	r->addr = sp->addr;
+	r->port = sp->port;
+	r->out_port = sp->out_port;
+	r->fwd = sp->fwd;
+	r->svc = sp->svc;
+	struct xmit_nat_delta dx = xmit_nat_delta(sp->vaddr, sp->vport, sp->addr, sp->port);
+	r->nat_vaddr = sp->vaddr;
+	r->nat_vport = sp->vport;
+	r->nat_dip = dx.ip;
+	r->nat_dl4 = dx.l4;
+	r->tun_src = sp->src;
+	r->tun_sum = xmit_tun_sum(sp->src, sp->addr);
 	r->live = 1;
 	r->static_mac = 0;
 	/* A reused slot starts with fresh counters (its sessions are gone or

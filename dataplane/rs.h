@@ -38,8 +38,18 @@ struct rs_slot {
 	uint8_t static_mac;
 	uint64_t mac;      /* atomic: RS_MAC_VALID | RS_MAC_UP (health) | 48-bit MAC */
 	uint16_t svc;      /* owning service slot */
-	uint8_t pad[38];
+	/* NAT: the service's VIP and port (network order) and the checksum
+	 * differences of rewriting them to addr and port (xmit_nat_dnat()). */
+	uint16_t nat_vport;
+	uint32_t nat_vaddr;
+	uint16_t nat_dip, nat_dl4;
+	/* TUN: the outer source (out_port's address) and the outer header's
+	 * checksum over what all packets share (xmit_tun_sum()). */
+	uint16_t tun_sum;
+	uint32_t tun_src;
+	uint8_t pad[20];
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct rs_slot) == 64, "a real server is one cache line");
 
 extern struct rs_slot *rs_slots;
 /*
@@ -80,8 +90,20 @@ static inline bool rs_up(const struct rs_slot *r)
 
 /* Control core. */
 int rs_init(void);
+/* What a real server's slot is made from; addresses and ports in network order. */
+struct rs_spec {
+	uint32_t addr;     /* the real server */
+	uint16_t port;
+	uint8_t fwd;       /* enum conf_fwd */
+	uint16_t out_port; /* port index that reaches it */
+	uint32_t src;      /* that port's own address: TUN's outer source */
+	uint16_t svc;      /* service slot */
+	uint32_t vaddr;    /* the service's VIP and port: what NAT rewrites */
+	uint16_t vport;
+};
+
 /* A new slot for a real server; returns its handle or -ENOSPC. */
-int64_t rs_alloc(uint32_t addr, uint16_t port, uint8_t fwd, uint16_t out_port, uint16_t svc);
+int64_t rs_alloc(const struct rs_spec *sp);
 /* Retire a handle: workers stop using it at once; the index is reusable after rs_reclaim(). */
 void rs_retire(uint32_t handle);
 /* Make retired indexes reusable; call only after an RCU grace period. */

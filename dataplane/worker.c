@@ -295,6 +295,22 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 }
 
 /*
+ * Client to NAT real server: the destination becomes the real server. A
+ * packet to the service's own VIP:port (all of them but a port-0 service's)
+ * takes the differences worked out when the real server was added.
+ */
+static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *ip, void *l4,
+							   const struct rs_slot *r)
+{
+	xmit_u16 dport = *(xmit_u16 *)((uint8_t *)l4 + 2);
+	if (likely(ip->dst_addr == r->nat_vaddr && dport == r->nat_vport))
+		xmit_nat_dnat(ip, l4, r->addr, r->port,
+			      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
+	else
+		xmit_nat_rewrite(ip, l4, true, r->addr, r->port);
+}
+
+/*
  * A packet of an established flow that changes nothing but its session's
  * expiry (UDP, or TCP in ESTABLISHED without SYN, FIN or RST), to a live real
  * server: the common case, in few instructions. false leaves the packet
@@ -328,7 +344,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	/* Too big for the tunnel: forward() answers with ICMP. */
 	if (fwd == CONF_FWD_TUN &&
-	    unlikely(rte_be_to_cpu_16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
+	    unlikely(xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
 			     sizeof(struct rte_ipv4_hdr) > port_tab[out].mtu))
 		return false;
 	s->expire = exp; /* a longer expiry: the wheel re-files it lazily */
@@ -343,12 +359,11 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	/* DR: the real server holds the VIP; only the MACs change. */
 	if (fwd != CONF_FWD_DR) {
 		if (fwd == CONF_FWD_NAT) {
-			xmit_nat_rewrite((struct rte_ipv4_hdr *)(eth + 1),
-					 (uint8_t *)eth + pi->l4_off, true, r->addr, r->port);
+			nat_dnat((struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off, r);
 		} else {
 			/* It fits (checked above); only a lack of headroom can fail. */
-			if (unlikely(xmit_tun(m, port_tab[out].addr, r->addr,
-					      port_tab[out].mtu) != XMIT_TUN_OK)) {
+			uint16_t ip_len = xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length);
+			if (unlikely(!xmit_tun_encap(m, ip_len, r->tun_src, r->addr, r->tun_sum))) {
 				drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
 				return true;
 			}
@@ -382,8 +397,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 
 	switch (r->fwd) {
 	case CONF_FWD_NAT:
-		xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), true, r->addr,
-				 r->port);
+		nat_dnat(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), r);
 		break;
 	case CONF_FWD_TUN:
 		switch (xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu)) {

@@ -114,6 +114,60 @@ static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
 	*p = port;
 }
 
+/*
+ * A NAT destination rewrite's two checksum differences, for one (from, to)
+ * pair of address and port: worked out once per real server (rs_alloc) so
+ * that a packet's rewrite is two 16-bit adds. ip is the address part (the IPv4
+ * header's), l4 adds the port (TCP/UDP, with the pseudo-header). Folded to
+ * 16 bits they give exactly what xmit_nat_rewrite() gives: a fold is zero
+ * only for a zero sum, so the encoding of zero cannot change.
+ */
+struct xmit_nat_delta {
+	uint16_t ip, l4;
+};
+
+static inline struct xmit_nat_delta xmit_nat_delta(uint32_t from_addr, uint16_t from_port,
+						    uint32_t addr, uint16_t port)
+{
+	uint32_t d = csum_diff4(from_addr, addr);
+	struct xmit_nat_delta x = {
+		.ip = csum_fold(d),
+		.l4 = csum_fold(d + (uint16_t)~from_port + port),
+	};
+	return x;
+}
+
+/* csum_apply() for a 16-bit difference: one fold is enough. */
+static inline uint16_t csum_apply16(uint16_t sum, uint16_t d)
+{
+	uint32_t s = (uint32_t)(uint16_t)~sum + d;
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
+ * xmit_nat_rewrite(ip, l4, true, addr, port) for a packet whose destination
+ * is the from side of dx (the caller checks): same bytes, fewer steps.
+ */
+static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr,
+				 uint16_t port, struct xmit_nat_delta dx)
+{
+	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
+	*ipc = csum_apply16(*ipc, dx.ip);
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 16);
+		*c = csum_apply16(*c, dx.l4);
+	} else {
+		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 6);
+		if (*c) {
+			uint16_t v = csum_apply16(*c, dx.l4);
+			*c = v ? v : 0xffff;
+		}
+	}
+	*(xmit_u32 *)((uint8_t *)ip + 16) = addr;
+	*(xmit_u16 *)((uint8_t *)l4 + 2) = port;
+}
+
 static inline void xmit_ttl_dec(struct rte_ipv4_hdr *ip)
 {
 	uint16_t old = rte_cpu_to_be_16((uint16_t)(ip->time_to_live << 8 | ip->next_proto_id));
@@ -137,20 +191,54 @@ static inline uint16_t xmit_ip_csum20(const struct rte_ipv4_hdr *ip)
 enum xmit_tun_rc { XMIT_TUN_OK = 0, XMIT_TUN_TOO_BIG, XMIT_TUN_NO_ROOM };
 
 /*
- * IPIP-encapsulate m (Ethernet + IPv4 ...) for a real server, as IPVS's
- * ip_vs_tunnel_xmit: outer TOS, TTL and DF copied from the inner header.
- * TOO_BIG: the result would exceed mtu (the caller answers DF packets with
- * ICMP fragmentation needed, as IPVS does).
+ * Network to host order for 16 bits. DPDK's rte_be_to_cpu_16() is inline
+ * asm on x86, which the compiler can neither schedule nor fold.
  */
-static inline __attribute__((always_inline)) enum xmit_tun_rc
-xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst, uint16_t mtu)
+static inline uint16_t xmit_be16(uint16_t v)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
+/* An outer header's 16-bit words as they lie in memory, read as integers. */
+static inline uint16_t xmit_mem16(uint8_t first, uint8_t second)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return (uint16_t)(first | second << 8);
+#else
+	return (uint16_t)(first << 8 | second);
+#endif
+}
+
+/*
+ * The part of an IPIP header's checksum that every packet from src to one
+ * real server dst shares (version/IHL, protocol, both addresses), folded to
+ * 16 bits: worked out once per real server (rs_alloc).
+ */
+static inline uint16_t xmit_tun_sum(uint32_t src, uint32_t dst)
+{
+	uint64_t s = (uint64_t)xmit_mem16(RTE_IPV4_VHL_DEF, 0) + xmit_mem16(0, IPPROTO_IPIP) + src +
+		     dst;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)((s & 0xffff) + (s >> 16));
+}
+
+/*
+ * IPIP-encapsulate m (Ethernet + IPv4 of inner_len bytes, host order) from
+ * src to dst (sum = xmit_tun_sum(src, dst)), as IPVS's
+ * ip_vs_tunnel_xmit: outer TOS, TTL and DF copied from the inner header. The
+ * caller has checked the MTU. false: no headroom.
+ */
+static inline __attribute__((always_inline)) bool
+xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t dst, uint16_t sum)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
-	uint16_t inner_len = rte_be_to_cpu_16(in->total_length);
 
-	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
-		return XMIT_TUN_TOO_BIG;
 	/* Trailing Ethernet padding must not travel inside the tunnel. */
 	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
@@ -159,36 +247,47 @@ xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst, uint16_t mtu)
 	 * checksum is summed from them instead of read back. The inner header
 	 * is read before the prepend writes over the Ethernet header it follows.
 	 */
-	uint16_t vt = (uint16_t)(RTE_IPV4_VHL_DEF | (uint16_t)in->type_of_service << 8);
-	uint16_t tl = rte_cpu_to_be_16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
+	uint16_t tos = xmit_mem16(0, in->type_of_service);
+	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
 	uint16_t id = in->packet_id;
 	uint16_t fo = in->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	uint16_t tp = (uint16_t)(in->time_to_live | IPPROTO_IPIP << 8);
-#if RTE_BYTE_ORDER == RTE_BIG_ENDIAN
-	vt = rte_bswap16(vt);
-	tp = rte_bswap16(tp);
-#endif
+	uint16_t ttl = xmit_mem16(in->time_to_live, 0);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
 	if (p == NULL)
-		return XMIT_TUN_NO_ROOM;
-	uint64_t s = (uint64_t)vt + tl + id + fo + tp + src + dst;
-	s = (s & 0xffffffff) + (s >> 32);
+		return false;
+	uint32_t s = (uint32_t)sum + tos + tl + id + fo + ttl; /* < 2^19: two folds */
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	uint16_t ck = (uint16_t)~s;
 	/* The caller writes both MACs: only the type is left to set. */
 	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	xmit_u16 *o = (xmit_u16 *)(p + RTE_ETHER_HDR_LEN);
-	o[0] = vt;
+	o[0] = (uint16_t)(xmit_mem16(RTE_IPV4_VHL_DEF, 0) | tos);
 	o[1] = tl;
 	o[2] = id;
 	o[3] = fo;
-	o[4] = tp;
-	o[5] = ck;
+	o[4] = (uint16_t)(ttl | xmit_mem16(0, IPPROTO_IPIP));
+	o[5] = (uint16_t)~s;
 	memcpy(&o[6], &src, 4);
 	memcpy(&o[8], &dst, 4);
-	return XMIT_TUN_OK;
+	return true;
+}
+
+/*
+ * xmit_tun_encap() after the MTU check. TOO_BIG: the result would exceed
+ * mtu (the caller answers DF packets with ICMP fragmentation needed, as IPVS
+ * does).
+ */
+static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32_t dst,
+					uint16_t mtu)
+{
+	const struct rte_ipv4_hdr *in =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	uint16_t inner_len = xmit_be16(in->total_length);
+
+	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
+		return XMIT_TUN_TOO_BIG;
+	return xmit_tun_encap(m, inner_len, src, dst, xmit_tun_sum(src, dst)) ? XMIT_TUN_OK
+									   : XMIT_TUN_NO_ROOM;
 }
 
 /*

@@ -130,7 +130,7 @@ static void assert_valid(struct pkt *p)
  */
 static void check_rewrite(struct pkt *p, bool dst, uint32_t addr, uint16_t port)
 {
-	static struct pkt ref;
+	static struct pkt ref, pre;
 	bool udp_none = p->proto == IPPROTO_UDP && *l4_csum(p) == 0;
 
 	memcpy(&ref, p, sizeof(ref));
@@ -138,6 +138,15 @@ static void check_rewrite(struct pkt *p, bool dst, uint32_t addr, uint16_t port)
 	*(xmit_u16 *)(l4_of(&ref) + (dst ? 2 : 0)) = port;
 	fix_csums(&ref, udp_none);
 
+	if (dst) {
+		/* The precomputed form (a real server's xmit_nat_delta()): same bytes. */
+		memcpy(&pre, p, sizeof(pre));
+		struct xmit_nat_delta dx =
+			xmit_nat_delta(*(xmit_u32 *)((uint8_t *)ip_of(p) + 16),
+				       *(xmit_u16 *)(l4_of(p) + 2), addr, port);
+		xmit_nat_dnat(ip_of(&pre), l4_of(&pre), addr, port, dx);
+		assert_memory_equal(pre.buf, ref.buf, sizeof(pre.buf));
+	}
 	xmit_nat_rewrite(ip_of(p), l4_of(p), dst, addr, port);
 	assert_memory_equal(p->buf, ref.buf, sizeof(p->buf));
 	assert_valid(p);
@@ -355,6 +364,11 @@ static void test_tun(void **state)
 		build(&p, rnd_below(2) ? IPPROTO_TCP : IPPROTO_UDP, false, 200);
 		struct rte_ipv4_hdr *ip = ip_of(&p);
 		ip->fragment_offset = (uint16_t)rnd(); /* DF, MF and offset at random */
+		if (i % 8 == 0) {
+			ip->type_of_service = 0xff;
+			ip->packet_id = 0xffff;
+			ip->time_to_live = 0xff;
+		}
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		size_t inner = rte_be_to_cpu_16(ip->total_length);
@@ -369,6 +383,8 @@ static void test_tun(void **state)
 		m.pkt_len = m.data_len;
 		memcpy(mem + RTE_PKTMBUF_HEADROOM + 14, ip, inner); /* behind Ethernet */
 		uint32_t src = (uint32_t)rnd(), dst = (uint32_t)rnd();
+		if (i % 8 == 0) /* the largest sums: every field all ones */
+			src = dst = 0xffffffff;
 
 		/* Too big for the path: refused before anything is touched. */
 		assert_int_equal(xmit_tun(&m, src, dst, (uint16_t)(inner + 19)), XMIT_TUN_TOO_BIG);
