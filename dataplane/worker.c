@@ -33,7 +33,9 @@ struct worker *dp_workers[VIPD_MAX_WORKERS];
 unsigned dp_n_workers;
 
 #define EXPIRE_BUDGET 128
+#ifndef SESS_AHEAD
 #define SESS_AHEAD 4 /* packets between a session's prefetch and its use */
+#endif
 #define IDLE_SPINS 64
 
 int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
