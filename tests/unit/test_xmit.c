@@ -5,8 +5,10 @@
  * an independent implementation (rte_raw_cksum over the bytes).
  *
  * A NAT rewrite is checked by building the packet twice: once rewritten by
- * xmit_nat_rewrite(), once by storing the new address and port and
- * recomputing both checksums whole. The two buffers must be byte-identical.
+ * xmit_nat_rewrite() (and, for the destination side, by xmit_nat_dnat()
+ * from xmit_nat_delta(), the fast path's precomputed form), once by storing
+ * the new address and port and recomputing both checksums whole. The
+ * buffers must be byte-identical.
  * That is stricter than "the checksums verify": a one's complement checksum
  * has two encodings of zero, and for valid input the incremental update
  * (RFC 1624 eq. 3) can only give the one a full recompute gives, so any
