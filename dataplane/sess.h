@@ -123,11 +123,23 @@ static inline uint64_t sess_hash_reply_fix(uint64_t h, uint32_t caddr, uint16_t 
 	return h;
 }
 
+/*
+ * Word i (0 or 1) of a key. Through memcpy, not a uint64_t pointer: that
+ * would break C's aliasing rules, and GCC then may read a key built field by
+ * field on the stack before its stores (it did, once make_room() stopped
+ * being inlined: test_sess_reloc caught it). The code is the same load.
+ */
+static inline uint64_t sess_key_word(const struct sess_key *k, unsigned i)
+{
+	uint64_t w;
+	memcpy(&w, (const uint8_t *)k + 8 * i, 8);
+	return w;
+}
+
 static inline uint64_t sess_hash(const struct sess_key *k)
 {
-	const uint64_t *w = (const uint64_t *)k;
-	return sess_hash_reply_fix(sess_hash_words(w[0], w[1]), k->daddr, k->dport, k->proto,
-				   k->kflags);
+	return sess_hash_reply_fix(sess_hash_words(sess_key_word(k, 0), sess_key_word(k, 1)),
+				   k->daddr, k->dport, k->proto, k->kflags);
 }
 
 /*
@@ -218,8 +230,8 @@ static inline uint16_t sess_sig(uint64_t h)
 
 static inline bool sess_key_eq(const struct sess_key *a, const struct sess_key *b)
 {
-	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	return ((sess_key_word(a, 0) ^ sess_key_word(b, 0)) |
+		(sess_key_word(a, 1) ^ sess_key_word(b, 1))) == 0;
 }
 
 /* Ways of b whose signature is sig, as a bit mask. */
