@@ -268,12 +268,6 @@ static __attribute__((noinline, cold)) uint32_t make_room(struct sess_table *t, 
 	return UINT32_MAX;
 }
 
-/*
- * The first choice while it has room, else the second (and the first counts
- * one more overflow): most lookups then touch one bucket, the one the worker
- * prefetched; the second is read only when the first has overflowed. With
- * both full, relocation makes room in one of them (make_room).
- */
 /* pick_bucket() when the first choice is full: the second, or relocation. */
 static __attribute__((noinline)) struct sess_bucket *pick_second(struct sess_table *t, uint32_t i1,
 								 uint32_t i2, int *way)
@@ -301,7 +295,11 @@ static __attribute__((noinline)) struct sess_bucket *pick_second(struct sess_tab
 
 /*
  * A bucket with a free way for hash h, and the way; NULL when none can be
- * made. The common case (room in the first choice) saves no registers.
+ * made. The first choice while it has room, else the second (and the first
+ * counts one more overflow): most lookups then touch one bucket, the one the
+ * worker prefetched; the second is read only when the first has overflowed.
+ * With both full, relocation makes room in one of them (make_room). The
+ * common case is inline and saves no registers.
  */
 static inline struct sess_bucket *pick_bucket(struct sess_table *t, uint64_t h, int *way)
 {

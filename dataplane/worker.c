@@ -296,6 +296,13 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 	forward(w, pidx, m, pi, r);
 }
 
+/* nat_dnat() for a destination other than the service's: out of line (cold). */
+static __attribute__((noinline, cold)) void nat_dnat_other(struct rte_ipv4_hdr *ip, void *l4,
+							   const struct rs_slot *r)
+{
+	xmit_nat_rewrite(ip, l4, true, r->addr, r->port);
+}
+
 /*
  * Client to NAT real server: the destination becomes the real server. A
  * packet to the VIP:port of the real server's service (every packet of its
@@ -311,7 +318,7 @@ static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *
 		xmit_nat_dnat(ip, l4, r->addr, r->port,
 			      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
 	else
-		xmit_nat_rewrite(ip, l4, true, r->addr, r->port);
+		nat_dnat_other(ip, l4, r);
 }
 
 /*

@@ -75,52 +75,13 @@ static inline uint32_t csum_diff4(uint32_t from, uint32_t to)
 	return (uint32_t)s;
 }
 
-/* A checksum field after adding d (< 2^18) to what it covers (RFC 1624). */
-static inline uint16_t csum_apply(uint16_t sum, uint32_t d)
-{
-	uint32_t s = (uint32_t)(uint16_t)~sum + d;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /*
- * Rewrite one address (and the port beside it) of a TCP/UDP packet, fixing
- * the IPv4 header checksum and the pseudo-header part of the L4 checksum.
- * dst selects the destination side (client to server) or the source side.
- * One difference serves both checksums.
- */
-static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
-				    uint32_t addr, uint16_t port)
-{
-	xmit_u32 *a = (xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12));
-	xmit_u16 *p = (xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0));
-	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
-	uint32_t d = csum_diff4(*a, addr);
-
-	*ipc = csum_apply(*ipc, d);
-	if (ip->next_proto_id == IPPROTO_TCP) {
-		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 16);
-		*c = csum_apply(*c, d + (uint16_t)~*p + port);
-	} else {
-		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 6);
-		/* UDP without a checksum keeps none; a computed 0 goes out as 0xffff. */
-		if (*c) {
-			uint16_t v = csum_apply(*c, d + (uint16_t)~*p + port);
-			*c = v ? v : 0xffff;
-		}
-	}
-	*a = addr;
-	*p = port;
-}
-
-/*
- * A NAT destination rewrite's two checksum differences, for one (from, to)
- * pair of address and port: worked out once per real server (rs_alloc) so
- * that a packet's rewrite is two 16-bit adds. ip is the address part (the IPv4
- * header's), l4 adds the port (TCP/UDP, with the pseudo-header). Folded to
- * 16 bits they give exactly what xmit_nat_rewrite() gives: a fold is zero
- * only for a zero sum, so the encoding of zero cannot change.
+ * A NAT rewrite's two checksum differences, for one (from, to) pair of
+ * address and port: ip is the address part (the IPv4 header's), l4 adds the
+ * port (TCP/UDP, with the pseudo-header). The fast path has them worked out
+ * once per real server (rs_alloc), so that a packet's rewrite is two 16-bit
+ * adds. Folding them to 16 bits changes no result: a fold is zero only for a
+ * zero sum, so the encoding of zero cannot change.
  */
 struct xmit_nat_delta {
 	uint16_t ip, l4;
@@ -137,7 +98,7 @@ static inline struct xmit_nat_delta xmit_nat_delta(uint32_t from_addr, uint16_t 
 	return x;
 }
 
-/* csum_apply() for a 16-bit difference: one fold is enough. */
+/* A checksum field after adding the 16-bit difference d (RFC 1624): one fold. */
 static inline uint16_t csum_apply16(uint16_t sum, uint16_t d)
 {
 	uint32_t s = (uint32_t)(uint16_t)~sum + d;
@@ -146,11 +107,12 @@ static inline uint16_t csum_apply16(uint16_t sum, uint16_t d)
 }
 
 /*
- * xmit_nat_rewrite(ip, l4, true, addr, port) for a packet whose destination
- * is the from side of dx (the caller checks): same bytes, fewer steps.
+ * Set one address (and the port beside it) of a TCP/UDP packet to addr and
+ * port, whose differences from what the packet holds are dx; dst selects the
+ * destination side (client to server) or the source side.
  */
-static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr,
-				 uint16_t port, struct xmit_nat_delta dx)
+static inline void xmit_nat_apply(struct rte_ipv4_hdr *ip, void *l4, bool dst, uint32_t addr,
+				  uint16_t port, struct xmit_nat_delta dx)
 {
 	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
 	*ipc = csum_apply16(*ipc, dx.ip);
@@ -159,13 +121,36 @@ static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, uint32_t add
 		*c = csum_apply16(*c, dx.l4);
 	} else {
 		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 6);
+		/* UDP without a checksum keeps none; a computed 0 goes out as 0xffff. */
 		if (*c) {
 			uint16_t v = csum_apply16(*c, dx.l4);
 			*c = v ? v : 0xffff;
 		}
 	}
-	*(xmit_u32 *)((uint8_t *)ip + 16) = addr;
-	*(xmit_u16 *)((uint8_t *)l4 + 2) = port;
+	*(xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12)) = addr;
+	*(xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0)) = port;
+}
+
+/*
+ * Rewrite one address (and the port beside it) of a TCP/UDP packet, fixing
+ * the IPv4 header checksum and the pseudo-header part of the L4 checksum.
+ */
+static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
+				    uint32_t addr, uint16_t port)
+{
+	uint32_t a = *(xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12));
+	uint16_t p = *(xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0));
+	xmit_nat_apply(ip, l4, dst, addr, port, xmit_nat_delta(a, p, addr, port));
+}
+
+/*
+ * xmit_nat_rewrite(ip, l4, true, addr, port) for a packet whose destination
+ * is the from side of dx (the caller checks): the differences come ready.
+ */
+static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr,
+				 uint16_t port, struct xmit_nat_delta dx)
+{
+	xmit_nat_apply(ip, l4, true, addr, port, dx);
 }
 
 static inline void xmit_ttl_dec(struct rte_ipv4_hdr *ip)
