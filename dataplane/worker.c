@@ -297,9 +297,11 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 }
 
 /* nat_dnat() for a destination other than the service's: out of line (cold). */
-static __attribute__((noinline, cold)) void nat_dnat_other(struct rte_ipv4_hdr *ip, void *l4,
+static __attribute__((noinline, cold)) void nat_dnat_other(struct worker *w,
+							   struct rte_ipv4_hdr *ip, void *l4,
 							   const struct rs_slot *r)
 {
+	w->st->nat_general++;
 	xmit_nat_rewrite(ip, l4, true, r->addr, r->port);
 }
 
@@ -307,10 +309,13 @@ static __attribute__((noinline, cold)) void nat_dnat_other(struct rte_ipv4_hdr *
  * Client to NAT real server: the destination becomes the real server. A
  * packet to the VIP:port of the real server's service (every packet of its
  * sessions) takes the differences worked out when the real server was added
- * (bench/instr_count.sh --mode nat shows that path taken: 20 instructions
- * fewer); anything else keeps the general rewrite.
+ * (20 instructions fewer); anything else keeps the general rewrite, counted
+ * as nat_general_rewrites: only a wrong VIP or port in the real server's slot
+ * would send its packets there, and their bytes would still be right, so the
+ * counter is what shows it (tests/integration/test_fwd_packets.py).
  */
-static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *ip, void *l4,
+static inline __attribute__((always_inline)) void nat_dnat(struct worker *w,
+							   struct rte_ipv4_hdr *ip, void *l4,
 							   const struct rs_slot *r)
 {
 	xmit_u16 dport = *(xmit_u16 *)((uint8_t *)l4 + 2);
@@ -318,7 +323,7 @@ static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *
 		xmit_nat_dnat(ip, l4, r->addr, r->port,
 			      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
 	else
-		nat_dnat_other(ip, l4, r);
+		nat_dnat_other(w, ip, l4, r);
 }
 
 /*
@@ -370,7 +375,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	/* DR: the real server holds the VIP; only the MACs change. */
 	if (fwd != CONF_FWD_DR) {
 		if (fwd == CONF_FWD_NAT) {
-			nat_dnat((struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off, r);
+			nat_dnat(w, (struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off, r);
 		} else {
 			/* It fits (checked above); only a lack of headroom can fail. */
 			uint16_t ip_len = xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length);
@@ -408,7 +413,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 
 	switch (r->fwd) {
 	case CONF_FWD_NAT:
-		nat_dnat(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), r);
+		nat_dnat(w, ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), r);
 		break;
 	case CONF_FWD_TUN:
 		switch (xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu)) {
