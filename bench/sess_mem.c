@@ -29,14 +29,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t total = sess_mem_size((uint32_t)cap);
-	size_t pool = (((size_t)cap + 1) * sizeof(struct sess) + 63) & ~(size_t)63;
+	/* The index: a line a bucket and the bitmap of free home slots; the
+	 * rest, after the header, is the sessions' lines. */
+	size_t nb = sess_buckets_for((uint32_t)cap);
 	size_t head = (sizeof(struct sess_table) + 63) & ~(size_t)63;
-	size_t index = total - pool - head;
+	size_t index = nb * sizeof(struct sess_bucket) + (((nb + 63) / 64 * 8 + 63) & ~(size_t)63);
+	size_t pool = total - index - head;
 	printf("capacity=%lu bytes=%zu mib=%.1f sizeof_sess=%zu sizeof_bucket=%zu "
 	       "buckets=%zu pool_bytes=%zu index_bytes=%zu header_bytes=%zu "
 	       "per_slot=%.1f live=%lu per_live=%.1f\n",
 	       cap, total, total / 1048576.0, sizeof(struct sess), sizeof(struct sess_bucket),
-	       index / sizeof(struct sess_bucket), pool, index, head, (double)total / cap, live,
+	       nb, pool, index, head, (double)total / cap, live,
 	       (double)total / live);
 	return 0;
 }

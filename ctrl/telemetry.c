@@ -291,9 +291,11 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_start_dict(d);
 	for (unsigned w = 0; w < dp_n_workers && n < limit; w++) {
 		const struct sess_table *t = dp_workers[w]->sess;
-		for (uint32_t i = 1; i <= t->cap && n < limit; i++) {
-			struct sess s = t->pool[i];
-			if (s.tprev == 0 || s.key.proto == 0 || (s.key.kflags & SESS_KEY_TEMPLATE))
+		for (uint32_t i = 1; i < t->idx_end && n < limit; i++) {
+			if (!sess_idx_valid(t, i))
+				continue;
+			struct sess s = *sess_at(t, i);
+			if (!sess_slot_live(&s) || (s.key.kflags & SESS_KEY_TEMPLATE))
 				continue;
 			if ((want_vip && s.key.daddr != want_vip) ||
 			    (want_client && s.key.saddr != want_client))

@@ -6,7 +6,7 @@
 
 #define WHEEL_MASK (SESS_WHEEL_SLOTS - 1)
 
-static uint32_t buckets_for(uint32_t cap)
+uint32_t sess_buckets_for(uint32_t cap)
 {
 	/*
 	 * 3 index slots per session: NAT sessions carry two keys, and at most
@@ -25,30 +25,133 @@ static size_t align64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
+/* Lines of the table: every bucket and its home slot, then the other sessions. */
+static size_t lines_for(uint32_t cap)
+{
+	uint32_t nb = sess_buckets_for(cap);
+	uint32_t nhome = nb < cap ? nb : cap;
+	return 2 * (size_t)nb + (cap - nhome);
+}
+
+/* Bytes of the bitmap of free home slots (one bit a bucket, whole words). */
+static size_t homefree_bytes(uint32_t cap)
+{
+	return align64(((size_t)sess_buckets_for(cap) + 63) / 64 * 8);
+}
+
 size_t sess_mem_size(uint32_t cap)
 {
-	return align64(sizeof(struct sess_table)) +
-	       (size_t)buckets_for(cap) * sizeof(struct sess_bucket) +
-	       align64(((size_t)cap + 1) * sizeof(struct sess));
+	return align64(sizeof(struct sess_table)) + homefree_bytes(cap) + lines_for(cap) * 64;
+}
+
+/*
+ * Free slots: those away from home on a list threaded through tnext (taking
+ * or returning one touches only that slot), home slots as bits in homefree
+ * (taking one's own home touches only the bitmap word and the slot, which
+ * pass 1 prefetched with its bucket). A key whose home is taken gets a slot
+ * from the list; with the list empty (a crowded table), any free home: the
+ * bitmap is scanned from a cursor that keeps its place, so a run of inserts
+ * reads it about once per pass. Worst case, one free home left in a table of
+ * 10M sessions, an insert reads 64k words (tens of microseconds), only when
+ * the table is that full; test_capacity fills tables to the last slot.
+ */
+static inline bool is_home(const struct sess_table *t, uint32_t i)
+{
+	return i < 2 * t->nb;
+}
+
+static inline bool home_free(const struct sess_table *t, uint32_t k)
+{
+	return (t->homefree[k >> 6] >> (k & 63)) & 1;
+}
+
+static void slot_free(struct sess_table *t, uint32_t i)
+{
+	struct sess *s = sess_at(t, i);
+	s->key.pad = 1; /* no live key has it: a stale sess_candidate() never matches */
+	s->tprev = 0;
+	if (is_home(t, i)) {
+		uint32_t k = i >> 1;
+		t->homefree[k >> 6] |= 1ULL << (k & 63);
+		t->nhome_free++;
+	} else {
+		s->tnext = t->free_head;
+		t->free_head = i;
+	}
+}
+
+/* Any free home slot (nhome_free > 0), cleared; from the scan cursor on. */
+static __attribute__((noinline, cold)) uint32_t any_home(struct sess_table *t)
+{
+	uint32_t words = (t->nhome + 63) / 64;
+	for (uint32_t n = 0; n <= words; n++) {
+		uint32_t w = t->home_cursor;
+		uint64_t bits = t->homefree[w];
+		if (bits) {
+			uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			t->homefree[w] = bits & (bits - 1);
+			t->nhome_free--;
+			return 2 * k + 1;
+		}
+		t->home_cursor = w + 1 < words ? w + 1 : 0;
+	}
+	return 0; /* unreachable while nhome_free counts right */
+}
+
+/* A free slot for a key of first-choice bucket k, taken; 0 when none. */
+static inline uint32_t slot_take(struct sess_table *t, uint32_t k)
+{
+	if (k < t->nhome && home_free(t, k)) {
+		t->homefree[k >> 6] &= ~(1ULL << (k & 63));
+		t->nhome_free--;
+		return 2 * k + 1;
+	}
+	uint32_t i = t->free_head;
+	if (i) {
+		t->free_head = sess_at(t, i)->tnext;
+		return i;
+	}
+	return t->nhome_free ? any_home(t) : 0;
 }
 
 struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now)
 {
 	struct sess_table *t = mem;
-	uint32_t nb = buckets_for(cap);
+	uint32_t nb = sess_buckets_for(cap);
 	uint8_t *p = (uint8_t *)mem + align64(sizeof(*t));
 
 	memset(t, 0, sizeof(*t));
 	t->cap = cap;
 	t->bmask = nb - 1;
-	t->buckets = (struct sess_bucket *)p;
-	memset(t->buckets, 0, (size_t)nb * sizeof(struct sess_bucket));
-	t->pool = (struct sess *)(p + (size_t)nb * sizeof(struct sess_bucket));
-	memset(t->pool, 0, sizeof(struct sess));
-	/* Thread the free list through tnext; pages are touched once, here. */
-	for (uint32_t i = 1; i <= cap; i++)
-		t->pool[i].tnext = i < cap ? i + 1 : 0;
-	t->free_head = cap ? 1 : 0;
+	t->nb = nb;
+	t->nhome = nb < cap ? nb : cap;
+	t->idx_end = (uint32_t)lines_for(cap);
+	t->homefree = (uint64_t *)p;
+	t->lines = p + homefree_bytes(cap);
+	/* Pages are touched once, here. */
+	memset(p, 0, homefree_bytes(cap) + lines_for(cap) * 64);
+	for (uint32_t k = 0; k < t->nhome; k++)
+		slot_free(t, 2 * k + 1);
+	/* The list pops in address order: the last slot goes on first. */
+#ifndef SESS_SHUFFLE_FREE
+	for (uint32_t i = t->idx_end; i-- > 2 * nb;)
+		slot_free(t, i);
+#else
+	/*
+	 * Experiments only (-DSESS_SHUFFLE_FREE): the slots away from home in a
+	 * random order, as a long-running table's free list is, rather than in
+	 * the order of their addresses (docs/PERFORMANCE.md, 2026-12-03). A
+	 * full-period LCG over the next power of two visits each once.
+	 */
+	uint32_t m = 1;
+	while (m < t->idx_end - 2 * nb)
+		m <<= 1;
+	for (uint32_t k = 0, x = 0; k < m; k++) {
+		x = (x * 1664525u + 1013904223u) & (m - 1);
+		if (2 * nb + x < t->idx_end)
+			slot_free(t, 2 * nb + x);
+	}
+#endif
 	t->wheel_now = now;
 	return t;
 }
@@ -67,7 +170,7 @@ struct sess *sess_find_reply(struct sess_table *t, const struct sess_bucket *b, 
 		uint32_t i = b->idx[w];
 		if (i == 0)
 			continue;
-		struct sess *s = &t->pool[i];
+		struct sess *s = sess_at(t, i);
 		/* A second key is not stored: it is rebuilt from the session. */
 		struct sess_key rk = sess_reply_key(s);
 		if (s->nat_addr && sess_key_eq(&rk, k))
@@ -104,7 +207,7 @@ static void wheel_link(struct sess_table *t, struct sess *s)
 	s->tprev = SESS_WHEEL_HEAD | slot;
 	s->tnext = *head;
 	if (*head)
-		t->pool[*head].tprev = i;
+		sess_at(t, *head)->tprev = i;
 	*head = i;
 }
 
@@ -116,10 +219,10 @@ static void wheel_unlink(struct sess_table *t, struct sess *s)
 	if (s->tprev & SESS_WHEEL_HEAD)
 		t->wheel[s->tprev & WHEEL_MASK] = s->tnext;
 	else
-		t->pool[s->tprev].tnext = s->tnext;
+		sess_at(t, s->tprev)->tnext = s->tnext;
 	/* The next one inherits the head marker, or our predecessor. */
 	if (s->tnext)
-		t->pool[s->tnext].tprev = s->tprev;
+		sess_at(t, s->tnext)->tprev = s->tprev;
 }
 
 /*
@@ -163,8 +266,8 @@ static bool key_fits(const struct sess_table *t, uint32_t b, uint16_t sig, uint6
  */
 static bool way_hash(const struct sess_table *t, uint32_t b, unsigned w, uint64_t *hp)
 {
-	const struct sess_bucket *bk = &t->buckets[b];
-	const struct sess *s = &t->pool[bk->idx[w]];
+	const struct sess_bucket *bk = sess_bucket_at(t, b);
+	const struct sess *s = sess_at(t, bk->idx[w]);
 	uint16_t sig = bk->sig[w];
 	uint64_t h = sess_hash(&s->key);
 	bool prim = key_fits(t, b, sig, h);
@@ -191,7 +294,7 @@ static bool way_hash(const struct sess_table *t, uint32_t b, unsigned w, uint64_
 static void move_way(struct sess_table *t, uint32_t src, unsigned sw, uint32_t dst, unsigned dw,
 		     bool up)
 {
-	struct sess_bucket *s = &t->buckets[src], *d = &t->buckets[dst];
+	struct sess_bucket *s = sess_bucket_at(t, src), *d = sess_bucket_at(t, dst);
 	d->sig[dw] = s->sig[sw];
 	d->idx[dw] = s->idx[sw];
 	s->sig[sw] = 0;
@@ -228,7 +331,7 @@ static __attribute__((noinline, cold)) uint32_t make_room(struct sess_table *t, 
 
 	q[n++] = (struct reloc_node){ .b = r1, .parent = -1 };
 	/* The new key in r2 would count as an overflow of r1: room for it? */
-	if (r2 != r1 && t->buckets[r1].ovf != UINT16_MAX)
+	if (r2 != r1 && sess_bucket_at(t, r1)->ovf != UINT16_MAX)
 		q[n++] = (struct reloc_node){ .b = r2, .parent = -1 };
 
 	for (unsigned x = 0; x < n; x++) {
@@ -244,9 +347,9 @@ static __attribute__((noinline, cold)) uint32_t make_room(struct sess_table *t, 
 				continue; /* no other bucket */
 			bool up = nd->b == c1;
 			uint32_t alt = up ? c2 : c1;
-			if (up && t->buckets[c1].ovf == UINT16_MAX)
+			if (up && sess_bucket_at(t, c1)->ovf == UINT16_MAX)
 				continue;
-			int f = bucket_free_way(&t->buckets[alt]);
+			int f = bucket_free_way(sess_bucket_at(t, alt));
 			if (f >= 0) {
 				/* Found: shift the chain one step towards the free way. */
 				unsigned dw = w;
@@ -272,8 +375,8 @@ static __attribute__((noinline, cold)) uint32_t make_room(struct sess_table *t, 
 static __attribute__((noinline)) struct sess_bucket *pick_second(struct sess_table *t, uint32_t i1,
 								 uint32_t i2, int *way)
 {
-	struct sess_bucket *b1 = &t->buckets[i1];
-	struct sess_bucket *b2 = &t->buckets[i2];
+	struct sess_bucket *b1 = sess_bucket_at(t, i1);
+	struct sess_bucket *b2 = sess_bucket_at(t, i2);
 	int w = bucket_free_way(b2);
 	if (w < 0) {
 		unsigned rw;
@@ -304,7 +407,7 @@ static __attribute__((noinline)) struct sess_bucket *pick_second(struct sess_tab
 static inline struct sess_bucket *pick_bucket(struct sess_table *t, uint64_t h, int *way)
 {
 	uint32_t i1 = sess_b1(t, h);
-	struct sess_bucket *b1 = &t->buckets[i1];
+	struct sess_bucket *b1 = sess_bucket_at(t, i1);
 	int w = bucket_free_way(b1);
 	if (__builtin_expect(w >= 0, 1)) {
 		*way = w;
@@ -317,15 +420,14 @@ struct sess *sess_insert(struct sess_table *t, const struct sess_key *k,
 			 uint64_t h, uint32_t now, uint32_t timeout)
 {
 	int w;
-	if (t->free_head == 0)
+	if (t->n == t->cap)
 		return NULL;
 	struct sess_bucket *b = pick_bucket(t, h, &w);
 	if (b == NULL)
 		return NULL;
 
-	uint32_t i = t->free_head;
-	struct sess *s = &t->pool[i];
-	t->free_head = s->tnext;
+	uint32_t i = slot_take(t, sess_b1(t, h));
+	struct sess *s = sess_at(t, i);
 	memset(s, 0, sizeof(*s));
 	s->key = *k;
 	s->expire = now + timeout;
@@ -350,7 +452,7 @@ int sess_index_add(struct sess_table *t, const struct sess_key *k, uint64_t h, s
 
 static void index_del(struct sess_table *t, uint64_t h, uint32_t i, uint16_t sig, bool any_sig)
 {
-	struct sess_bucket *bs[2] = { &t->buckets[sess_b1(t, h)], &t->buckets[sess_b2(t, h)] };
+	struct sess_bucket *bs[2] = { sess_bucket_at(t, sess_b1(t, h)), sess_bucket_at(t, sess_b2(t, h)) };
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
 			if (bs[c]->idx[w] == i && (any_sig || bs[c]->sig[w] == sig)) {
@@ -374,10 +476,7 @@ void sess_delete(struct sess_table *t, struct sess *s)
 	uint32_t i = sess_index(t, s);
 	index_del(t, h, i, sig_of(h), false);
 	wheel_unlink(t, s);
-	s->key.pad = 1; /* no live key has it: a stale sess_candidate() never matches */
-	s->tnext = t->free_head;
-	s->tprev = 0;
-	t->free_head = i;
+	slot_free(t, i);
 	t->n--;
 }
 
@@ -401,7 +500,7 @@ unsigned sess_expire(struct sess_table *t, uint32_t now, unsigned budget,
 		uint32_t slot = t->wheel_now & WHEEL_MASK;
 		uint32_t i = t->wheel_cursor ? t->wheel_cursor : t->wheel[slot];
 		while (i && visited < budget) {
-			struct sess *s = &t->pool[i];
+			struct sess *s = sess_at(t, i);
 			uint32_t next = s->tnext;
 			visited++;
 			t->wheel_cursor = next;

@@ -12,11 +12,19 @@
  * (hugepages on a worker, malloc in unit tests); nothing here allocates after
  * sess_init(). No DPDK dependency.
  *
- * Cost: 64 bytes per session in the pool (56 used: a session never straddles
- * two lines, so an established packet touches two random lines, its bucket
- * and its session) plus 64 bytes per 8 index slots; the index has ~3 slots
- * per session (NAT sessions have a second key) rounded up to a power of two
- * of buckets: 88 to 112 bytes per session in all.
+ * Cost: 64 bytes per session (56 used: a session never straddles two lines)
+ * plus 64 bytes per 8 index slots; the index has ~3 slots per session (NAT
+ * sessions have a second key) rounded up to a power of two of buckets, and a
+ * bit per bucket: 88 to 112 bytes per session in all.
+ *
+ * Layout: each bucket's line is followed by a session slot, its "home"; a
+ * new session takes the home of its key's first-choice bucket when that is
+ * free (while the table is not crowded, nearly always), else a slot after the
+ * buckets. An established packet's two lines are then one aligned pair that
+ * pass 1 prefetches at once, instead of a bucket that must arrive before the
+ * worker knows which session line to fetch: with the free list in random
+ * order, as a long-running table's is, that dependent miss cost 40 % of the
+ * NAT rate at 100k flows (docs/PERFORMANCE.md, 2026-12-03).
  */
 #ifndef VIPD_SESS_H
 #define VIPD_SESS_H
@@ -81,16 +89,53 @@ struct sess_table {
 	uint32_t cap;       /* sessions */
 	uint32_t n;         /* in use */
 	uint32_t bmask;     /* buckets - 1 */
-	uint32_t free_head;
+	uint32_t free_head; /* free slots away from home, through tnext */
 	uint32_t wheel_now; /* next tick the wheel must visit */
 	uint32_t wheel_cursor; /* entry of the slot being visited, 0 = start */
-	struct sess_bucket *buckets;
-	struct sess *pool;  /* [0] unused so that 0 means "none" */
+	uint32_t nb;        /* buckets */
+	uint32_t nhome;     /* buckets whose next line is a session: min(nb, cap) */
+	uint32_t idx_end;   /* session indexes are below it */
+	uint32_t nhome_free;  /* home slots free (bits set in homefree) */
+	uint32_t home_cursor; /* homefree word a search for any free home starts at */
+	uint64_t *homefree;   /* bit k: bucket k's home slot is free */
+	/*
+	 * 64-byte lines: line 2k is bucket k, line 2k + 1 (k < nhome) the session
+	 * slot "at home" in bucket k, lines from 2 nb the other sessions. A
+	 * session's index is its line number (0, a bucket, means none), and a new
+	 * session takes the home slot of its key's first-choice bucket when it is
+	 * free: a lookup's two lines are then one aligned pair, prefetched
+	 * together, with no wait for the bucket to learn where the session is.
+	 */
+	uint8_t *lines;
 	uint32_t wheel[SESS_WHEEL_SLOTS];
 };
 
+static inline struct sess_bucket *sess_bucket_at(const struct sess_table *t, uint32_t k)
+{
+	return (struct sess_bucket *)(t->lines + ((size_t)k << 7));
+}
+
+static inline struct sess *sess_at(const struct sess_table *t, uint32_t i)
+{
+	return (struct sess *)(t->lines + ((size_t)i << 6));
+}
+
+/* Whether index i names a session slot (it may be free). */
+static inline bool sess_idx_valid(const struct sess_table *t, uint32_t i)
+{
+	return i < t->idx_end && (i >= 2 * t->nb || ((i & 1) && i < 2 * t->nhome));
+}
+
+/* A slot that holds a session: free ones carry key.pad = 1, live keys 0. */
+static inline bool sess_slot_live(const struct sess *s)
+{
+	return s->key.pad == 0 && s->key.proto != 0;
+}
+
 /* Bytes needed for a table of cap sessions (including the struct). */
 size_t sess_mem_size(uint32_t cap);
+/* Buckets of a table of cap sessions (a power of two). */
+uint32_t sess_buckets_for(uint32_t cap);
 /* Lay out a table in mem (sess_mem_size(cap) bytes, 64-byte aligned). */
 struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
 
@@ -194,14 +239,16 @@ static inline __attribute__((always_inline)) void sess_prefetch_line(const void 
 static inline __attribute__((always_inline)) void sess_prefetch(const struct sess_table *t,
 								 uint64_t h)
 {
-	sess_prefetch_line(&t->buckets[sess_b1(t, h)]);
+	const uint8_t *b = (const uint8_t *)sess_bucket_at(t, sess_b1(t, h));
+	sess_prefetch_line(b);
+	sess_prefetch_line(b + 64); /* its home session */
 }
 
 /* The first-choice bucket of the reply key a NAT flow from this client will have. */
 static inline void sess_prefetch_reply(const struct sess_table *t, uint32_t caddr,
 				       uint16_t cport, uint8_t proto)
 {
-	sess_prefetch_line(&t->buckets[sess_reply_b1hash(caddr, cport, proto) & t->bmask]);
+	sess_prefetch_line(sess_bucket_at(t, sess_reply_b1hash(caddr, cport, proto) & t->bmask));
 }
 
 /* The key of a NAT session's reply direction (real server -> client). */
@@ -220,7 +267,7 @@ static inline struct sess_key sess_reply_key(const struct sess *s)
 
 static inline uint32_t sess_index(const struct sess_table *t, const struct sess *s)
 {
-	return (uint32_t)(s - t->pool);
+	return (uint32_t)(((const uint8_t *)s - t->lines) >> 6);
 }
 
 static inline uint16_t sess_sig(uint64_t h)
@@ -266,8 +313,8 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 		unsigned w = (unsigned)__builtin_ctz(ways);
 		ways &= ways - 1;
 		uint32_t i = b->idx[w];
-		if (i && sess_key_eq(&t->pool[i].key, k))
-			return &t->pool[i];
+		if (i && sess_key_eq(&sess_at(t, i)->key, k))
+			return sess_at(t, i);
 	}
 	return NULL;
 }
@@ -281,14 +328,14 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 static inline __attribute__((always_inline)) struct sess *
 sess_candidate(const struct sess_table *t, uint64_t h, bool *absent)
 {
-	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
+	const struct sess_bucket *b = sess_bucket_at(t, sess_b1(t, h));
 	unsigned ways = sess_sig_match(b, sess_sig(h));
 	/* No signature here and nothing overflowed from here: not in the table
 	 * (until an insert: sess_absent() says whether it still holds). */
 	*absent = ways == 0 && b->ovf == 0;
 	if (ways == 0)
 		return NULL;
-	struct sess *s = &t->pool[b->idx[__builtin_ctz(ways)]];
+	struct sess *s = sess_at(t, b->idx[__builtin_ctz(ways)]);
 	sess_prefetch_line(s);
 	return s;
 }
@@ -296,18 +343,18 @@ sess_candidate(const struct sess_table *t, uint64_t h, bool *absent)
 /* k (hash h) is not in the table: a cheaper answer than a lookup's NULL. */
 static inline bool sess_absent(const struct sess_table *t, uint64_t h)
 {
-	const struct sess_bucket *b = &t->buckets[sess_b1(t, h)];
+	const struct sess_bucket *b = sess_bucket_at(t, sess_b1(t, h));
 	return b->ovf == 0 && sess_sig_match(b, sess_sig(h)) == 0;
 }
 
 static inline struct sess *sess_lookup(struct sess_table *t, const struct sess_key *k, uint64_t h)
 {
 	uint16_t sig = sess_sig(h);
-	const struct sess_bucket *b1 = &t->buckets[sess_b1(t, h)];
+	const struct sess_bucket *b1 = sess_bucket_at(t, sess_b1(t, h));
 	struct sess *s = sess_bucket_find(t, b1, k, sig);
 	if (s || b1->ovf == 0)
 		return s;
-	return sess_bucket_find(t, &t->buckets[sess_b2(t, h)], k, sig);
+	return sess_bucket_find(t, sess_bucket_at(t, sess_b2(t, h)), k, sig);
 }
 /*
  * Add k (not present) expiring at now + timeout. Returns the zeroed session

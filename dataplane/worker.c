@@ -114,7 +114,7 @@ static void sess_end(struct worker *w, struct sess *s)
 				rc->inactive--;
 		}
 		if (s->aux)
-			w->sess->pool[s->aux].aux--;
+			sess_at(w->sess, s->aux)->aux--;
 		if (s->nat_addr) {
 			struct sess_key rk = sess_reply_key(s);
 			sess_index_del(w->sess, &rk, sess_hash(&rk), s);
@@ -222,7 +222,7 @@ static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
 		}
 	}
 	if (tmpl)
-		w->sess->pool[tmpl].aux++;
+		sess_at(w->sess, tmpl)->aux++;
 	w->st->rs[rs_handle_idx(handle)].inactive++;
 	w->st->rs[rs_handle_idx(handle)].conns++;
 	w->st->svc[svc->slot].conns++;

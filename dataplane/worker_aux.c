@@ -48,10 +48,11 @@ void worker_flush_step(struct worker *w)
 	if (w->flush_cursor == 0)
 		w->flush_cursor = 1;
 	uint32_t end = w->flush_cursor + 4096;
-	for (; w->flush_cursor <= t->cap && w->flush_cursor < end; w->flush_cursor++) {
-		struct sess *s = &t->pool[w->flush_cursor];
-		/* In use: it is linked in the wheel (a head marker or a predecessor). */
-		if (s->tprev == 0 || s->key.proto == 0)
+	for (; w->flush_cursor < t->idx_end && w->flush_cursor < end; w->flush_cursor++) {
+		if (!sess_idx_valid(t, w->flush_cursor))
+			continue;
+		struct sess *s = sess_at(t, w->flush_cursor);
+		if (!sess_slot_live(s))
 			continue;
 		if (s->nat_addr) {
 			struct sess_key rk = sess_reply_key(s);
@@ -72,7 +73,7 @@ void worker_flush_step(struct worker *w)
 		}
 		sess_delete(t, s);
 	}
-	if (w->flush_cursor > t->cap) {
+	if (w->flush_cursor >= t->idx_end) {
 		w->flush_cursor = 0;
 		w->flush_gen = want;
 	}

@@ -370,6 +370,39 @@ static void test_capacity(void **state)
 		capacity_case(caps[i]);
 }
 
+/*
+ * A new session takes the home slot of its first-choice bucket (the line
+ * after it, so that one prefetch pair brings both) when that slot is free,
+ * and a slot after the buckets when it is not; a freed home slot goes back
+ * to its own bucket's next key.
+ */
+static void test_home_slots(void **state)
+{
+	struct sess_table *t = table_new(64, 0);
+	_Alignas(8) struct sess_key k = key_of(1), k2 = key_of(2);
+	uint64_t h = sess_hash(&k);
+	uint32_t b = sess_b1(t, h);
+
+	(void)state;
+	struct sess *s = ins(t, &k, 0, 10);
+	assert_non_null(s);
+	assert_ptr_equal((uint8_t *)s, (uint8_t *)sess_bucket_at(t, b) + 64);
+	assert_int_equal(sess_index(t, s), 2 * b + 1);
+	for (uint32_t j = 3; sess_b1(t, sess_hash(&k2)) != b; j++)
+		k2 = key_of(j);
+	struct sess *s2 = ins(t, &k2, 0, 10);
+	assert_non_null(s2);
+	assert_true(sess_index(t, s2) >= 2 * t->nb);
+	assert_true(sess_idx_valid(t, sess_index(t, s2)));
+	assert_false(sess_idx_valid(t, 2 * b)); /* a bucket's own line */
+	assert_ptr_equal(look(t, &k), s);
+	assert_ptr_equal(look(t, &k2), s2);
+	sess_delete(t, s);
+	assert_ptr_equal(look(t, &k2), s2);
+	assert_ptr_equal(ins(t, &k, 0, 10), s);
+	free(t);
+}
+
 static void test_capacity_zero(void **state)
 {
 	struct sess_table *t = table_new(0, 0);
@@ -663,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_second_key_lookup),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_capacity_zero),
+		cmocka_unit_test(test_home_slots),
 		cmocka_unit_test(test_buckets_full),
 		cmocka_unit_test(test_random_model),
 		cmocka_unit_test(test_random_model_touch),

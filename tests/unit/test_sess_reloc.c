@@ -17,6 +17,9 @@
 #define RB 64u
 #define RWAYS (RB * SESS_BUCKET_WAYS)
 #define RCAP RWAYS
+/* Session indexes are line numbers (sess.h): below sess_init()'s idx_end,
+ * which is at most 2.5 times the capacity. */
+#define RIDX (3 * RCAP)
 
 struct rsess {
 	_Alignas(8) struct sess_key k, r; /* primary, and reply when nat */
@@ -28,7 +31,7 @@ struct rtab {
 	struct sess_table *t;
 	uint32_t nb;              /* buckets sess_init() laid out */
 	uint64_t rng;
-	struct rsess e[RCAP + 1]; /* by pool index */
+	struct rsess e[RIDX]; /* by session index */
 	uint32_t keys;            /* index entries in use */
 	uint32_t old_load;        /* keys when an insert first found both buckets full */
 	bool old_full;
@@ -50,6 +53,7 @@ static struct rtab *rtab_new(uint64_t seed)
 	m->rng = seed * 0x9E3779B97F4A7C15ULL | 1;
 	m->t = table_new(RCAP, 0);
 	m->nb = m->t->bmask + 1;
+	assert_true(m->t->idx_end <= RIDX);
 	assert_true(m->nb > RB);
 	m->t->bmask = RB - 1;
 	return m;
@@ -68,8 +72,8 @@ static int where(const struct sess_table *t, const struct sess_key *k, uint32_t 
 
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
-			if (t->buckets[bs[c]].idx[w] == i &&
-			    t->buckets[bs[c]].sig[w] == sess_sig(h))
+			if (sess_bucket_at(t, bs[c])->idx[w] == i &&
+			    sess_bucket_at(t, bs[c])->sig[w] == sess_sig(h))
 				return (int)(bs[c] * SESS_BUCKET_WAYS + w);
 	return -1;
 }
@@ -77,8 +81,8 @@ static int where(const struct sess_table *t, const struct sess_key *k, uint32_t 
 static bool both_full(const struct sess_table *t, const struct sess_key *k)
 {
 	uint64_t h = sess_hash(k);
-	const struct sess_bucket *bs[2] = { &t->buckets[sess_b1(t, h)],
-					    &t->buckets[sess_b2(t, h)] };
+	const struct sess_bucket *bs[2] = { sess_bucket_at(t, sess_b1(t, h)),
+					    sess_bucket_at(t, sess_b2(t, h)) };
 
 	for (unsigned c = 0; c < 2; c++)
 		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
@@ -98,19 +102,20 @@ static void check_index(struct rtab *m)
 {
 	struct sess_table *t = m->t;
 	uint32_t ovf[RB] = { 0 }, used = 0;
-	static uint8_t seen[RCAP + 1][2];
+	static uint8_t seen[RIDX][2];
 
 	memset(seen, 0, sizeof(seen));
 	for (uint32_t b = 0; b < RB; b++)
 		for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++) {
-			uint32_t i = t->buckets[b].idx[w];
-			uint16_t sg = t->buckets[b].sig[w];
+			uint32_t i = sess_bucket_at(t, b)->idx[w];
+			uint16_t sg = sess_bucket_at(t, b)->sig[w];
 
 			if (i == 0) {
 				assert_int_equal(sg, 0);
 				continue;
 			}
-			assert_in_range(i, 1, RCAP);
+			assert_in_range(i, 1, RIDX - 1);
+			assert_true(sess_idx_valid(t, i));
 			assert_true(m->e[i].live);
 			uint64_t hp = sess_hash(&m->e[i].k), hr = sess_hash(&m->e[i].r);
 			bool p = key_in(t, b, sg, hp), r = m->e[i].nat && key_in(t, b, sg, hr);
@@ -123,13 +128,13 @@ static void check_index(struct rtab *m)
 				ovf[sess_b1(t, h)]++;
 		}
 	for (uint32_t b = 0; b < RB; b++)
-		assert_int_equal(t->buckets[b].ovf, ovf[b]);
+		assert_int_equal(sess_bucket_at(t, b)->ovf, ovf[b]);
 	static const struct sess_bucket zero;
 	for (uint32_t b = RB; b < m->nb; b++)
-		assert_memory_equal(&t->buckets[b], &zero, sizeof(zero));
+		assert_memory_equal(sess_bucket_at(t, b), &zero, sizeof(zero));
 	assert_int_equal(used, m->keys);
 	uint32_t n = 0;
-	for (uint32_t i = 1; i <= RCAP; i++) {
+	for (uint32_t i = 1; i < RIDX; i++) {
 		if (!m->e[i].live) {
 			assert_int_equal(seen[i][0] + seen[i][1], 0);
 			continue;
@@ -137,9 +142,9 @@ static void check_index(struct rtab *m)
 		n++;
 		assert_int_equal(seen[i][0], 1);
 		assert_int_equal(seen[i][1], m->e[i].nat);
-		assert_ptr_equal(look(t, &m->e[i].k), &t->pool[i]);
+		assert_ptr_equal(look(t, &m->e[i].k), sess_at(t, i));
 		if (m->e[i].nat)
-			assert_ptr_equal(look(t, &m->e[i].r), &t->pool[i]);
+			assert_ptr_equal(look(t, &m->e[i].r), sess_at(t, i));
 	}
 	assert_int_equal(t->n, n);
 }
@@ -202,7 +207,7 @@ static bool radd(struct rtab *m)
 static void rdel(struct rtab *m, uint32_t i)
 {
 	struct rsess *e = &m->e[i];
-	struct sess *s = &m->t->pool[i];
+	struct sess *s = sess_at(m->t, i);
 
 	assert_true(e->live);
 	if (e->nat) {
@@ -254,24 +259,24 @@ static void test_reloc_load(void **state)
 
 		/* Reply keys move too: they are rebuilt from their session. */
 		uint32_t nmoved = 0;
-		for (uint32_t i = 1; i <= RCAP; i++)
+		for (uint32_t i = 1; i < RIDX; i++)
 			if (m->e[i].live && m->e[i].nat &&
 			    where(m->t, &m->e[i].r, i) != m->e[i].at[1])
 				replies_moved++;
-		for (uint32_t i = 1; i <= RCAP; i++)
+		for (uint32_t i = 1; i < RIDX; i++)
 			if (m->e[i].live && moved(m, i)) {
 				rdel(m, i);
 				nmoved++;
 				check_index(m);
 			}
 		assert_true(nmoved > 0);
-		for (uint32_t i = 1; i <= RCAP; i++)
+		for (uint32_t i = 1; i < RIDX; i++)
 			if (m->e[i].live)
 				rdel(m, i);
 		check_index(m);
 		assert_int_equal(m->keys, 0);
 		for (uint32_t b = 0; b < RB; b++)
-			assert_int_equal(m->t->buckets[b].ovf, 0);
+			assert_int_equal(sess_bucket_at(m->t, b)->ovf, 0);
 		free(m->t);
 		free(m);
 	}
@@ -302,18 +307,18 @@ static void test_reloc_churn(void **state)
 		} else {
 			uint32_t i;
 			do
-				i = 1 + (uint32_t)(rnext(m) % RCAP);
+				i = 1 + (uint32_t)(rnext(m) % (RIDX - 1));
 			while (!m->e[i].live);
 			rdel(m, i);
 		}
 		check_index(m);
 	}
-	for (uint32_t i = 1; i <= RCAP; i++)
+	for (uint32_t i = 1; i < RIDX; i++)
 		if (m->e[i].live)
 			rdel(m, i);
 	check_index(m);
 	for (uint32_t b = 0; b < RB; b++)
-		assert_int_equal(m->t->buckets[b].ovf, 0);
+		assert_int_equal(sess_bucket_at(m->t, b)->ovf, 0);
 	assert_true(refused > 0);
 	print_message("churn at 93-99%% load: %u inserts refused\n", refused);
 	free(m->t);
@@ -364,7 +369,7 @@ static void test_reloc_first_choice(void **state)
 	}
 	_Alignas(8) struct sess_key x = key_at(t, &seq, a, b, 0, 0);
 	assert_true(both_full(t, &x));
-	assert_int_equal(t->buckets[a].ovf, 0);
+	assert_int_equal(sess_bucket_at(t, a)->ovf, 0);
 
 	struct sess *sx = ins(t, &x, 0, 10);
 	assert_non_null(sx);
@@ -372,8 +377,8 @@ static void test_reloc_first_choice(void **state)
 	assert_int_equal(at / SESS_BUCKET_WAYS, a);
 	assert_ptr_equal(look(t, &x), sx);
 	/* One of a's keys went to its second choice: one overflow of a. */
-	assert_int_equal(t->buckets[a].ovf, 1);
-	assert_int_equal(t->buckets[b].ovf, 0);
+	assert_int_equal(sess_bucket_at(t, a)->ovf, 1);
+	assert_int_equal(sess_bucket_at(t, b)->ovf, 0);
 	unsigned out = SESS_BUCKET_WAYS;
 	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++) {
 		assert_ptr_equal(look(t, &ka[w]), sa[w]);
@@ -384,7 +389,7 @@ static void test_reloc_first_choice(void **state)
 	assert_int_not_equal(out, SESS_BUCKET_WAYS);
 	sess_delete(t, sa[out]);
 	assert_null(look(t, &ka[out]));
-	assert_int_equal(t->buckets[a].ovf, 0);
+	assert_int_equal(sess_bucket_at(t, a)->ovf, 0);
 	assert_ptr_equal(look(t, &x), sx);
 	free(t);
 	free(m);
@@ -466,7 +471,7 @@ static void test_reloc_ambiguous(void **state)
 	assert_ptr_equal(look(t, &p), s);
 	assert_ptr_equal(look(t, &r), s);
 	for (uint32_t b = 0; b < RB; b++)
-		assert_int_equal(t->buckets[b].ovf, 0);
+		assert_int_equal(sess_bucket_at(t, b)->ovf, 0);
 	/* And both keys still delete cleanly. */
 	sess_index_del(t, &r, hr, s);
 	assert_null(look(t, &r));

@@ -363,7 +363,7 @@ static uint32_t index_at_cursor(struct sess_table *t, struct sess **s, unsigned 
 {
 	assert_int_not_equal(t->wheel_cursor, 0);
 	for (uint32_t i = 0; i < m; i++)
-		if (s[i] == &t->pool[t->wheel_cursor])
+		if (s[i] == sess_at(t, t->wheel_cursor))
 			return i;
 	fail_msg("cursor %u is not a live session", t->wheel_cursor);
 	return 0;
