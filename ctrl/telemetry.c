@@ -258,8 +258,14 @@ static void ep(char *buf, size_t len, uint32_t a, uint16_t p)
 	snprintf(buf, len, "%s:%u", s, ntohs(p));
 }
 
-/* "N", "vip=ADDR", "client=ADDR" in any order, separated by spaces or commas. */
-static void session_filter(const char *params, unsigned *limit, uint32_t *vip, uint32_t *client)
+/*
+ * "N", "vip=ADDR", "client=ADDR", "from=W.I" in any order, separated by
+ * spaces or commas. from= resumes a listing at worker W, session index I
+ * (the part after "s" of the last key received, with I + 1): an answer
+ * holds at most 100 sessions, so vipctl -lnc pages through a table.
+ */
+static void session_filter(const char *params, unsigned *limit, uint32_t *vip, uint32_t *client,
+			   unsigned *from_w, uint32_t *from_i)
 {
 	char buf[128];
 	snprintf(buf, sizeof(buf), "%s", params ? params : "");
@@ -268,7 +274,10 @@ static void session_filter(const char *params, unsigned *limit, uint32_t *vip, u
 			inet_pton(AF_INET, t + 4, vip);
 		else if (strncmp(t, "client=", 7) == 0)
 			inet_pton(AF_INET, t + 7, client);
-		else
+		else if (strncmp(t, "from=", 5) == 0) {
+			if (sscanf(t + 5, "%u.%u", from_w, from_i) != 2)
+				*from_w = *from_i = 0;
+		} else
 			*limit = (unsigned)strtoul(t, NULL, 10);
 	}
 }
@@ -282,16 +291,18 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 {
 	(void)cmd;
 	unsigned limit = 50;
-	uint32_t want_vip = 0, want_client = 0;
-	session_filter(params, &limit, &want_vip, &want_client);
+	uint32_t want_vip = 0, want_client = 0, from_i = 0;
+	unsigned from_w = 0;
+	session_filter(params, &limit, &want_vip, &want_client, &from_w, &from_i);
 	unsigned n = 0;
 	uint32_t now = clock_now();
 	if (limit == 0 || limit > 100)
 		limit = limit ? 100 : 50; /* the telemetry answer holds about 16 KB */
 	rte_tel_data_start_dict(d);
-	for (unsigned w = 0; w < dp_n_workers && n < limit; w++) {
+	for (unsigned w = from_w; w < dp_n_workers && n < limit; w++) {
 		const struct sess_table *t = dp_workers[w]->sess;
-		for (uint32_t i = 1; i < t->idx_end && n < limit; i++) {
+		for (uint32_t i = w == from_w && from_i > 1 ? from_i : 1; i < t->idx_end && n < limit;
+		     i++) {
 			if (!sess_idx_valid(t, i))
 				continue;
 			struct sess s = *sess_at(t, i);
@@ -369,7 +380,7 @@ int telemetry_init(unsigned qs_thread_id)
 	rc |= rte_telemetry_register_cmd("/vipd/services", cmd_services,
 					 "Virtual services and their counters");
 	rc |= rte_telemetry_register_cmd("/vipd/sessions", cmd_sessions,
-					 "A sample of live sessions. Params: N (<= 100), vip=A, client=A");
+					 "Live sessions, at most 100. Params: N, vip=A, client=A, from=W.I (start at worker W, index I)");
 	rc |= rte_telemetry_register_cmd("/vipd/workers", cmd_workers,
 					 "Worker lcores: loops, busy and idle ratios, sessions");
 	rc |= rte_telemetry_register_cmd("/vipd/realservers", cmd_realservers,

@@ -234,21 +234,42 @@ static int list_conns(const char *tel_path)
 		fprintf(stderr, "vipctl: %s: %s (is vipd running?)\n", tel_path, strerror(-fd));
 		return 1;
 	}
-	json_t *ss = tel_query(fd, "/vipd/sessions,100");
-	close(fd);
-	if (ss == NULL)
-		return 1;
 	printf("IPVS connection entries\n");
 	printf("pro expire state       source             virtual            destination\n");
-	const char *k;
-	json_t *e;
-	json_object_foreach(ss, k, e) {
-		long long ex = (long long)num(e, "expire");
-		printf("%-3s %02lld:%02lld  %-11s %-18s %-18s %s\n", str(e, "proto"), ex / 60,
-		       ex % 60, str(e, "state"), str(e, "source"), str(e, "virtual"),
-		       str(e, "destination"));
+	/*
+	 * All of them, as ipvsadm lists them: an answer holds at most 100, so
+	 * page on from the last key's worker and index ("sW_I").
+	 */
+	unsigned from_w = 0, from_i = 0;
+	for (;;) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "/vipd/sessions,100,from=%u.%u", from_w, from_i);
+		json_t *ss = tel_query(fd, cmd);
+		if (ss == NULL) {
+			close(fd);
+			return 1;
+		}
+		const char *k;
+		json_t *e;
+		unsigned n = 0;
+		json_object_foreach(ss, k, e) {
+			unsigned w, i;
+			long long ex = (long long)num(e, "expire");
+			printf("%-3s %02lld:%02lld  %-11s %-18s %-18s %s\n", str(e, "proto"), ex / 60,
+			       ex % 60, str(e, "state"), str(e, "source"), str(e, "virtual"),
+			       str(e, "destination"));
+			n++;
+			if (sscanf(k, "s%u_%u", &w, &i) == 2 &&
+			    (w > from_w || (w == from_w && i >= from_i))) {
+				from_w = w;
+				from_i = i + 1;
+			}
+		}
+		json_decref(ss);
+		if (n < 100)
+			break;
 	}
-	json_decref(ss);
+	close(fd);
 	return 0;
 }
 
