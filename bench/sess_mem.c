@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 	}
 	size_t total = sess_mem_size((uint32_t)cap);
 	/* The index: a line a bucket and the bitmap of free home slots; the
-	 * rest, after the header, is the sessions' lines. */
+	 * rest, after the header, is the sessions' lines (and 64 bytes that
+	 * align them). */
 	size_t nb = sess_buckets_for((uint32_t)cap);
 	size_t head = (sizeof(struct sess_table) + 63) & ~(size_t)63;
 	size_t index = nb * sizeof(struct sess_bucket) + (((nb + 63) / 64 * 8 + 63) & ~(size_t)63);

@@ -39,9 +39,12 @@ static size_t homefree_bytes(uint32_t cap)
 	return align64(((size_t)sess_buckets_for(cap) + 63) / 64 * 8);
 }
 
+/* 64 bytes more than the parts: the lines start on a 128-byte boundary, so
+ * that a bucket and its home are one pair for the adjacent-line prefetcher. */
 size_t sess_mem_size(uint32_t cap)
 {
-	return align64(sizeof(struct sess_table)) + homefree_bytes(cap) + lines_for(cap) * 64;
+	return align64(sizeof(struct sess_table)) + homefree_bytes(cap) + 64 +
+	       lines_for(cap) * 64;
 }
 
 /*
@@ -127,9 +130,9 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now)
 	t->nhome = nb < cap ? nb : cap;
 	t->idx_end = (uint32_t)lines_for(cap);
 	t->homefree = (uint64_t *)p;
-	t->lines = p + homefree_bytes(cap);
+	t->lines = (uint8_t *)(((uintptr_t)(p + homefree_bytes(cap)) + 127) & ~(uintptr_t)127);
 	/* Pages are touched once, here. */
-	memset(p, 0, homefree_bytes(cap) + lines_for(cap) * 64);
+	memset(p, 0, (size_t)(t->lines - p) + lines_for(cap) * 64);
 	for (uint32_t k = 0; k < t->nhome; k++)
 		slot_free(t, 2 * k + 1);
 	/* The list pops in address order: the last slot goes on first. */

@@ -99,12 +99,9 @@ struct sess_table {
 	uint32_t home_cursor; /* homefree word a search for any free home starts at */
 	uint64_t *homefree;   /* bit k: bucket k's home slot is free */
 	/*
-	 * 64-byte lines: line 2k is bucket k, line 2k + 1 (k < nhome) the session
-	 * slot "at home" in bucket k, lines from 2 nb the other sessions. A
-	 * session's index is its line number (0, a bucket, means none), and a new
-	 * session takes the home slot of its key's first-choice bucket when it is
-	 * free: a lookup's two lines are then one aligned pair, prefetched
-	 * together, with no wait for the bucket to learn where the session is.
+	 * 64-byte lines, from a 128-byte boundary: line 2k is bucket k, line
+	 * 2k + 1 (k < nhome) its home slot, lines from 2 nb the other sessions.
+	 * A session's index is its line number (0, a bucket's, means none).
 	 */
 	uint8_t *lines;
 	uint32_t wheel[SESS_WHEEL_SLOTS];

@@ -384,6 +384,8 @@ static void test_home_slots(void **state)
 	uint32_t b = sess_b1(t, h);
 
 	(void)state;
+	/* A bucket and its home are one 128-byte pair. */
+	assert_int_equal((uintptr_t)sess_bucket_at(t, 0) % 128, 0);
 	struct sess *s = ins(t, &k, 0, 10);
 	assert_non_null(s);
 	assert_ptr_equal((uint8_t *)s, (uint8_t *)sess_bucket_at(t, b) + 64);
