@@ -32,7 +32,8 @@
 # measured on the same FLOWS-flow input. Ratios f/e and f/b; memory from
 # sess_mem_size() (bench/sess_mem.c) and the process's HugetlbPages.
 #
-# Builds nothing but bench/sess_mem.c (--sessions); needs build/vipd and
+# Builds nothing but bench/sess_mem.c (--sessions) and, with --aged,
+# build-aged/vipd; needs build/vipd and
 # build/vipctl (meson setup build && ninja -C build). Exits non-zero only when
 # it could not measure, never for a missed target. About 30 s per run with
 # the defaults (3 runs: ~90 s); --new-flows ~40 s, --sessions ~60 s per run.
@@ -41,7 +42,7 @@
 #
 # usage: bench/dr_bench.sh [--mode dr|nat|tun] [--new-flows | --sessions N]
 #                          [--flows N] [--seconds S] [--runs R] [--warmup W]
-#                          [--dst-mac MAC] [--no-huge] [--keep DIR]
+#                          [--dst-mac MAC] [--no-huge] [--aged] [--keep DIR]
 #   --mode M     forwarding method: dr (default), nat (real servers on another
 #                port), tun (IPIP); config bench/vipd-M.conf.in
 #   --new-flows  new sessions per second (see above); --flows is then the
@@ -53,6 +54,10 @@
 #   --runs R     testpmd/vipd pairs (default 3); --warmup W seconds (default 3)
 #   --dst-mac    the frames' Ethernet destination (default: net_pcap's MAC)
 #   --no-huge    use --no-huge -m 2048 (or more) even when hugepages are available
+#   --aged       vipd's session free list in random order, as in a director
+#                that has run for a while (a fresh table hands out slots in
+#                address order, which flatters it): uses build-aged/vipd,
+#                built with -DSESS_SHUFFLE_FREE (meson and ninja, first time)
 #   --keep DIR   copy the logs, pcap, config and telemetry samples to DIR
 set -u
 
@@ -73,6 +78,7 @@ DST_MAC=02:70:63:61:70:00
 FILL_MAC=02:70:63:61:70:01
 KEEP=""
 NO_HUGE=0
+AGED=0
 MODE=dr
 NEW_FLOWS=0
 SESSIONS=0
@@ -92,6 +98,7 @@ while [ $# -gt 0 ]; do
 	--dst-mac) DST_MAC=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
 	--no-huge) NO_HUGE=1; shift ;;
+	--aged) AGED=1; shift ;;
 	-h|--help) awk 'NR >= 3 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 3 { exit }' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -124,6 +131,16 @@ fi
 [[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] || die "--runs must be a positive integer"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be an integer"
 [ "$(id -u)" = 0 ] || die "needs root (DPDK, hugepages)"
+if [ "$AGED" = 1 ]; then
+	# A build whose session free list starts in random order (sess.c,
+	# SESS_SHUFFLE_FREE), as a long-running director's is; made once.
+	if [ ! -f "$ROOT/build-aged/build.ninja" ]; then
+		meson setup "$ROOT/build-aged" "$ROOT" --buildtype=debugoptimized \
+			-Dc_args=-DSESS_SHUFFLE_FREE=1 >/dev/null || die "meson setup build-aged failed"
+	fi
+	ninja -C "$ROOT/build-aged" vipd >/dev/null || die "ninja -C build-aged failed"
+	VIPD=$ROOT/build-aged/vipd
+fi
 [ -x "$VIPD" ] && [ -x "$VIPCTL" ] ||
 	die "$VIPD or $VIPCTL missing: build first (meson setup build && ninja -C build)"
 if [ "$SESSIONS" = 0 ]; then
@@ -565,6 +582,7 @@ else
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x ${SECS} s after ${WARMUP} s warm-up"
 fi
 echo "  cpu: $cpu, $(nproc) cpus (shared): main/control lcore on cpu $CPU0, forwarding lcore on cpu $CPU1; DPDK $dpdkv"
+[ "$AGED" = 1 ] && echo "  aged session table: the free list in random order ($VIPD, -DSESS_SHUFFLE_FREE)"
 echo "  $MEM_NOTE; mbufs $MBUFS"
 
 ISSUE="issue 3"
