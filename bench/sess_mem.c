@@ -29,13 +29,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t total = sess_mem_size((uint32_t)cap);
-	/* The index: a line a bucket and the bitmap of free home slots; the
-	 * rest, after the header, is the sessions' lines (and 64 bytes that
-	 * align them). */
-	size_t nb = sess_buckets_for((uint32_t)cap);
-	size_t head = (sizeof(struct sess_table) + 63) & ~(size_t)63;
-	size_t index = nb * sizeof(struct sess_bucket) + (((nb + 63) / 64 * 8 + 63) & ~(size_t)63);
-	size_t pool = total - index - head;
+	struct sess_mem_parts pt = sess_mem_parts((uint32_t)cap);
+	size_t nb = pt.buckets, head = pt.header, index = pt.index, pool = pt.sessions;
 	printf("capacity=%lu bytes=%zu mib=%.1f sizeof_sess=%zu sizeof_bucket=%zu "
 	       "buckets=%zu pool_bytes=%zu index_bytes=%zu header_bytes=%zu "
 	       "per_slot=%.1f live=%lu per_live=%.1f\n",

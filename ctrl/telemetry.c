@@ -303,10 +303,11 @@ static int cmd_sessions(const char *cmd, const char *params, struct rte_tel_data
 		const struct sess_table *t = dp_workers[w]->sess;
 		for (uint32_t i = w == from_w && from_i > 1 ? from_i : 1; i < t->idx_end && n < limit;
 		     i++) {
-			if (!sess_idx_valid(t, i))
+			const struct sess *live = sess_live_at(t, i);
+			if (live == NULL)
 				continue;
-			struct sess s = *sess_at(t, i);
-			if (!sess_slot_live(&s) || (s.key.kflags & SESS_KEY_TEMPLATE))
+			struct sess s = *live; /* one read of a slot its worker writes */
+			if (s.key.kflags & SESS_KEY_TEMPLATE)
 				continue;
 			if ((want_vip && s.key.daddr != want_vip) ||
 			    (want_client && s.key.saddr != want_client))

@@ -6,7 +6,7 @@
 
 #define WHEEL_MASK (SESS_WHEEL_SLOTS - 1)
 
-uint32_t sess_buckets_for(uint32_t cap)
+static uint32_t buckets_for(uint32_t cap)
 {
 	/*
 	 * 3 index slots per session: NAT sessions carry two keys, and at most
@@ -28,7 +28,7 @@ static size_t align64(size_t n)
 /* Lines of the table: every bucket and its home slot, then the other sessions. */
 static size_t lines_for(uint32_t cap)
 {
-	uint32_t nb = sess_buckets_for(cap);
+	uint32_t nb = buckets_for(cap);
 	uint32_t nhome = nb < cap ? nb : cap;
 	return 2 * (size_t)nb + (cap - nhome);
 }
@@ -36,15 +36,26 @@ static size_t lines_for(uint32_t cap)
 /* Bytes of the bitmap of free home slots (one bit a bucket, whole words). */
 static size_t homefree_bytes(uint32_t cap)
 {
-	return align64(((size_t)sess_buckets_for(cap) + 63) / 64 * 8);
+	return align64(((size_t)buckets_for(cap) + 63) / 64 * 8);
 }
 
-/* 64 bytes more than the parts: the lines start on a 128-byte boundary, so
- * that a bucket and its home are one pair for the adjacent-line prefetcher. */
+/* 64 bytes more than the lines: they start on a 128-byte boundary, so that
+ * a bucket and its home are one pair for the adjacent-line prefetcher. */
+struct sess_mem_parts sess_mem_parts(uint32_t cap)
+{
+	uint32_t nb = buckets_for(cap);
+	return (struct sess_mem_parts){
+		.buckets = nb,
+		.header = align64(sizeof(struct sess_table)),
+		.index = (size_t)nb * 64 + homefree_bytes(cap),
+		.sessions = 64 + (lines_for(cap) - nb) * 64,
+	};
+}
+
 size_t sess_mem_size(uint32_t cap)
 {
-	return align64(sizeof(struct sess_table)) + homefree_bytes(cap) + 64 +
-	       lines_for(cap) * 64;
+	struct sess_mem_parts p = sess_mem_parts(cap);
+	return p.header + p.index + p.sessions;
 }
 
 /*
@@ -120,7 +131,7 @@ static inline uint32_t slot_take(struct sess_table *t, uint32_t k)
 struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now)
 {
 	struct sess_table *t = mem;
-	uint32_t nb = sess_buckets_for(cap);
+	uint32_t nb = buckets_for(cap);
 	uint8_t *p = (uint8_t *)mem + align64(sizeof(*t));
 
 	memset(t, 0, sizeof(*t));

@@ -123,16 +123,28 @@ static inline bool sess_idx_valid(const struct sess_table *t, uint32_t i)
 	return i < t->idx_end && (i >= 2 * t->nb || ((i & 1) && i < 2 * t->nhome));
 }
 
-/* A slot that holds a session: free ones carry key.pad = 1, live keys 0. */
-static inline bool sess_slot_live(const struct sess *s)
+/*
+ * The live session at index i, or NULL (not a session slot, or free: free
+ * slots carry key.pad = 1, live keys 0). For walks over the whole table.
+ */
+static inline struct sess *sess_live_at(const struct sess_table *t, uint32_t i)
 {
-	return s->key.pad == 0 && s->key.proto != 0;
+	if (!sess_idx_valid(t, i))
+		return NULL;
+	struct sess *s = sess_at(t, i);
+	return s->key.pad == 0 && s->key.proto != 0 ? s : NULL;
 }
 
 /* Bytes needed for a table of cap sessions (including the struct). */
 size_t sess_mem_size(uint32_t cap);
-/* Buckets of a table of cap sessions (a power of two). */
-uint32_t sess_buckets_for(uint32_t cap);
+/* What a table of cap sessions is made of (sess_mem_size() is their sum). */
+struct sess_mem_parts {
+	uint32_t buckets;
+	size_t header;   /* struct sess_table with the timer wheel */
+	size_t index;    /* the buckets' lines and the bitmap of free homes */
+	size_t sessions; /* the session slots' lines, and the 64 that align them */
+};
+struct sess_mem_parts sess_mem_parts(uint32_t cap);
 /* Lay out a table in mem (sess_mem_size(cap) bytes, 64-byte aligned). */
 struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
 

@@ -49,10 +49,8 @@ void worker_flush_step(struct worker *w)
 		w->flush_cursor = 1;
 	uint32_t end = w->flush_cursor + 4096;
 	for (; w->flush_cursor < t->idx_end && w->flush_cursor < end; w->flush_cursor++) {
-		if (!sess_idx_valid(t, w->flush_cursor))
-			continue;
-		struct sess *s = sess_at(t, w->flush_cursor);
-		if (!sess_slot_live(s))
+		struct sess *s = sess_live_at(t, w->flush_cursor);
+		if (s == NULL)
 			continue;
 		if (s->nat_addr) {
 			struct sess_key rk = sess_reply_key(s);

@@ -150,8 +150,13 @@ def test_reload_under_traffic_loses_nothing(lab, vipd):
         assert after["conns"] >= before["conns"] + results[0]["ok"] + 1, (before, after)
         assert after["pkts"] >= before["pkts"] + 3 * results[0]["ok"], (before, after)
         assert v.counters("stats")["sessions"] >= sess_before
+        live = v.counters("stats")["sessions"]
         lnc = ops.vipctl(v, "-lnc").stdout
         assert f"10.99.0.10:{ka.sport} " in lnc, f"keep-alive session gone:\n{lnc}"
+        # -lnc pages through the tables (100 a query): every session, as ipvsadm
+        listed = [ln for ln in lnc.splitlines()[2:] if ln.strip()]
+        assert live > 100 and abs(len(listed) - live) <= 2, \
+            f"-lnc listed {len(listed)} sessions, /vipd/stats has {live}"
         assert log_count(v, "reload of ") >= reloads, v.log_tail(20)
     finally:
         ka.close()
