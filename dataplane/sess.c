@@ -123,6 +123,14 @@ static inline uint32_t slot_take(struct sess_table *t, uint32_t k)
 	uint32_t i = t->free_head;
 	if (i) {
 		t->free_head = sess_at(t, i)->tnext;
+		/*
+		 * The next slot away from home, fetched now so that the next
+		 * insert that needs one writes a line in cache: a long-running
+		 * table's list is in random order, and a miss here stalls each
+		 * new flow whose home is taken.
+		 */
+		if (t->free_head)
+			sess_prefetch_line(sess_at(t, t->free_head));
 		return i;
 	}
 	return t->nhome_free ? any_home(t) : 0;
