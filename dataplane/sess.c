@@ -39,6 +39,12 @@ static size_t homefree_bytes(uint32_t cap)
 	return align64(((size_t)buckets_for(cap) + 63) / 64 * 8);
 }
 
+/* Bytes of the stack of free slots away from home (one index each). */
+static size_t freestk_bytes(uint32_t cap)
+{
+	return align64((lines_for(cap) - 2 * (size_t)buckets_for(cap)) * 4);
+}
+
 /* 64 bytes more than the lines: they start on a 128-byte boundary, so that
  * a bucket and its home are one pair for the adjacent-line prefetcher. */
 struct sess_mem_parts sess_mem_parts(uint32_t cap)
@@ -47,7 +53,7 @@ struct sess_mem_parts sess_mem_parts(uint32_t cap)
 	return (struct sess_mem_parts){
 		.buckets = nb,
 		.header = align64(sizeof(struct sess_table)),
-		.index = (size_t)nb * 64 + homefree_bytes(cap),
+		.index = (size_t)nb * 64 + homefree_bytes(cap) + freestk_bytes(cap),
 		.sessions = 64 + (lines_for(cap) - nb) * 64,
 	};
 }
@@ -59,16 +65,25 @@ size_t sess_mem_size(uint32_t cap)
 }
 
 /*
- * Free slots: those away from home on a list threaded through tnext (taking
- * or returning one touches only that slot), home slots as bits in homefree
- * (taking one's own home touches only the bitmap word and the slot, which
- * pass 1 prefetched with its bucket). A key whose home is taken gets a slot
- * from the list; with the list empty (a crowded table), any free home: the
- * bitmap is scanned from a cursor that keeps its place, so a run of inserts
- * reads it about once per pass. Worst case, one free home left in a table of
- * 10M sessions, an insert reads 64k words (tens of microseconds), only when
- * the table is that full; test_capacity fills tables to the last slot.
+ * Free slots: those away from home on a stack of indexes (taking or
+ * returning one touches the stack's top and that slot), home slots as bits
+ * in homefree (taking one's own home touches only the bitmap word and the
+ * slot, which pass 1 prefetched with its bucket). A key whose home is taken
+ * gets a slot from the stack; with the stack empty (a crowded table), any
+ * free home: the bitmap is scanned from a cursor that keeps its place, so a
+ * run of inserts reads it about once per pass. Worst case, one free home
+ * left in a table of 10M sessions, an insert reads 64k words (tens of
+ * microseconds), only when the table is that full; test_capacity fills
+ * tables to the last slot.
+ *
+ * A stack rather than a list threaded through the free slots: in a
+ * long-running table the free slots lie in random order, and a list can only
+ * be read one miss at a time (each link is in the slot before), which held
+ * new flows to one memory latency each. The stack says which slots come
+ * next, so a take prefetches the one SESS_FREE_AHEAD takes later.
  */
+#define SESS_FREE_AHEAD 4
+
 static inline bool is_home(const struct sess_table *t, uint32_t i)
 {
 	return i < 2 * t->nb;
@@ -89,8 +104,7 @@ static void slot_free(struct sess_table *t, uint32_t i)
 		t->homefree[k >> 6] |= 1ULL << (k & 63);
 		t->nhome_free++;
 	} else {
-		s->tnext = t->free_head;
-		t->free_head = i;
+		t->freestk[t->nfree++] = i;
 	}
 }
 
@@ -120,17 +134,10 @@ static inline uint32_t slot_take(struct sess_table *t, uint32_t k)
 		t->nhome_free--;
 		return 2 * k + 1;
 	}
-	uint32_t i = t->free_head;
-	if (i) {
-		t->free_head = sess_at(t, i)->tnext;
-		/*
-		 * The next slot away from home, fetched now so that the next
-		 * insert that needs one writes a line in cache: a long-running
-		 * table's list is in random order, and a miss here stalls each
-		 * new flow whose home is taken.
-		 */
-		if (t->free_head)
-			sess_prefetch_line(sess_at(t, t->free_head));
+	if (t->nfree) {
+		uint32_t i = t->freestk[--t->nfree];
+		if (t->nfree >= SESS_FREE_AHEAD)
+			sess_prefetch_line(sess_at(t, t->freestk[t->nfree - SESS_FREE_AHEAD]));
 		return i;
 	}
 	return t->nhome_free ? any_home(t) : 0;
@@ -149,19 +156,21 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now)
 	t->nhome = nb < cap ? nb : cap;
 	t->idx_end = (uint32_t)lines_for(cap);
 	t->homefree = (uint64_t *)p;
-	t->lines = (uint8_t *)(((uintptr_t)(p + homefree_bytes(cap)) + 127) & ~(uintptr_t)127);
+	t->freestk = (uint32_t *)(p + homefree_bytes(cap));
+	t->lines = (uint8_t *)(((uintptr_t)(p + homefree_bytes(cap) + freestk_bytes(cap)) + 127) &
+			       ~(uintptr_t)127);
 	/* Pages are touched once, here. */
 	memset(p, 0, (size_t)(t->lines - p) + lines_for(cap) * 64);
 	for (uint32_t k = 0; k < t->nhome; k++)
 		slot_free(t, 2 * k + 1);
-	/* The list pops in address order: the last slot goes on first. */
+	/* The stack pops in address order: the last slot goes on first. */
 #ifndef SESS_SHUFFLE_FREE
 	for (uint32_t i = t->idx_end; i-- > 2 * nb;)
 		slot_free(t, i);
 #else
 	/*
 	 * Experiments only (-DSESS_SHUFFLE_FREE): the slots away from home in a
-	 * random order, as a long-running table's free list is, rather than in
+	 * random order, as a long-running table's free stack is, rather than in
 	 * the order of their addresses (docs/PERFORMANCE.md, 2026-12-03). A
 	 * full-period LCG over the next power of two visits each once.
 	 */

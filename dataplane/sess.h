@@ -14,8 +14,9 @@
  *
  * Cost: 64 bytes per session (56 used: a session never straddles two lines)
  * plus 64 bytes per 8 index slots; the index has ~3 slots per session (NAT
- * sessions have a second key) rounded up to a power of two of buckets, and a
- * bit per bucket: 88 to 112 bytes per session in all.
+ * sessions have a second key) rounded up to a power of two of buckets, a bit
+ * per bucket (free homes) and 4 bytes per slot away from home (the free
+ * stack): 92 to 110 bytes per session in all (bench/sess_mem.c).
  *
  * Layout: each bucket's line is followed by a session slot, its "home"; a
  * new session takes the home of its key's first-choice bucket when that is
@@ -59,7 +60,7 @@ struct sess {
 	uint16_t svc;     /* service slot */
 	uint8_t state;    /* protocol state (tcpstate.h) */
 	uint8_t flags;
-	uint32_t tnext;   /* timer wheel links; tnext is the free list link */
+	uint32_t tnext;   /* timer wheel links */
 	uint32_t tprev;   /* SESS_WHEEL_HEAD | slot when first in its slot's list */
 	uint32_t aux;     /* template: controlled conns; conn: template index */
 	uint32_t nat_addr; /* NAT: real server address of the reply key, 0 = none */
@@ -89,7 +90,7 @@ struct sess_table {
 	uint32_t cap;       /* sessions */
 	uint32_t n;         /* in use */
 	uint32_t bmask;     /* buckets - 1 */
-	uint32_t free_head; /* free slots away from home, through tnext */
+	uint32_t nfree;     /* free slots away from home: freestk[0 .. nfree - 1] */
 	uint32_t wheel_now; /* next tick the wheel must visit */
 	uint32_t wheel_cursor; /* entry of the slot being visited, 0 = start */
 	uint32_t nb;        /* buckets */
@@ -98,6 +99,7 @@ struct sess_table {
 	uint32_t nhome_free;  /* home slots free (bits set in homefree) */
 	uint32_t home_cursor; /* homefree word a search for any free home starts at */
 	uint64_t *homefree;   /* bit k: bucket k's home slot is free */
+	uint32_t *freestk;    /* free slots away from home, a stack: the top is taken next */
 	/*
 	 * 64-byte lines, from a 128-byte boundary: line 2k is bucket k, line
 	 * 2k + 1 (k < nhome) its home slot, lines from 2 nb the other sessions.

@@ -449,11 +449,11 @@ static void test_buckets_full(void **state)
 		assert_non_null(s[i]);
 	}
 	_Alignas(8) struct sess_key extra = key_of(id[W]);
-	uint32_t free_head = t->free_head;
+	uint32_t nfree = t->nfree;
 
 	assert_null(ins(t, &extra, 0, 10));
 	assert_int_equal(t->n, W);
-	assert_int_equal(t->free_head, free_head);
+	assert_int_equal(t->nfree, nfree);
 	assert_null(look(t, &extra));
 	for (unsigned i = 0; i < W; i++) {
 		_Alignas(8) struct sess_key k = key_of(id[i]);
