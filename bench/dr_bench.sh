@@ -54,7 +54,7 @@
 #   --runs R     testpmd/vipd pairs (default 3); --warmup W seconds (default 3)
 #   --dst-mac    the frames' Ethernet destination (default: net_pcap's MAC)
 #   --no-huge    use --no-huge -m 2048 (or more) even when hugepages are available
-#   --aged       vipd's session free list in random order, as in a director
+#   --aged       vipd's free session slots in random order, as in a director
 #                that has run for a while (a fresh table hands out slots in
 #                address order, which flatters it): uses build-aged/vipd,
 #                built with -DSESS_SHUFFLE_FREE (meson and ninja, first time)
@@ -132,7 +132,7 @@ fi
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be an integer"
 [ "$(id -u)" = 0 ] || die "needs root (DPDK, hugepages)"
 if [ "$AGED" = 1 ]; then
-	# A build whose session free list starts in random order (sess.c,
+	# A build whose free session slots start in random order (sess.c,
 	# SESS_SHUFFLE_FREE), as a long-running director's is; made once.
 	if [ ! -f "$ROOT/build-aged/build.ninja" ]; then
 		meson setup "$ROOT/build-aged" "$ROOT" --buildtype=debugoptimized \
@@ -582,7 +582,7 @@ else
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x ${SECS} s after ${WARMUP} s warm-up"
 fi
 echo "  cpu: $cpu, $(nproc) cpus (shared): main/control lcore on cpu $CPU0, forwarding lcore on cpu $CPU1; DPDK $dpdkv"
-[ "$AGED" = 1 ] && echo "  aged session table: the free list in random order ($VIPD, -DSESS_SHUFFLE_FREE)"
+[ "$AGED" = 1 ] && echo "  aged session table: the free slots in random order ($VIPD, -DSESS_SHUFFLE_FREE)"
 echo "  $MEM_NOTE; mbufs $MBUFS"
 
 ISSUE="issue 3"

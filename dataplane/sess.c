@@ -503,6 +503,10 @@ void sess_index_del(struct sess_table *t, const struct sess_key *k, uint64_t h, 
 
 void sess_delete(struct sess_table *t, struct sess *s)
 {
+	/* Already free (a bug elsewhere): pushing it again would hand the slot
+	 * out twice, and could run the free stack past its end. */
+	if (s->key.pad)
+		return;
 	uint64_t h = sess_hash(&s->key);
 	uint32_t i = sess_index(t, s);
 	index_del(t, h, i, sig_of(h), false);

@@ -23,8 +23,8 @@
  * free (while the table is not crowded, nearly always), else a slot after the
  * buckets. An established packet's two lines are then one aligned pair that
  * pass 1 prefetches at once, instead of a bucket that must arrive before the
- * worker knows which session line to fetch: with the free list in random
- * order, as a long-running table's is, that dependent miss cost 40 % of the
+ * worker knows which session line to fetch: with the free slots in random
+ * order, as a long-running table's are, that dependent miss cost 40 % of the
  * NAT rate at 100k flows (docs/PERFORMANCE.md, 2026-12-03).
  */
 #ifndef VIPD_SESS_H

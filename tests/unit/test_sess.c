@@ -405,6 +405,59 @@ static void test_home_slots(void **state)
 	free(t);
 }
 
+/*
+ * Slots away from home come off a stack, in address order in a fresh table;
+ * a freed one is the next handed out; deleting a free slot again changes
+ * nothing (pushed twice, it would be handed out twice and the stack could
+ * run past its end).
+ */
+static void test_free_stack(void **state)
+{
+	enum { CAP = 2000 };
+	struct sess_table *t = table_new(CAP, 0);
+	struct sess *away[2] = { NULL, NULL };
+	unsigned n_away = 0;
+	uint32_t nfree0 = t->nfree;
+
+	(void)state;
+	assert_int_equal(nfree0, t->idx_end - 2 * t->nb);
+	for (uint32_t i = 0; n_away < 2 && i < CAP; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		struct sess *s = ins(t, &k, 0, 10);
+
+		assert_non_null(s);
+		if (sess_index(t, s) >= 2 * t->nb)
+			away[n_away++] = s;
+	}
+	assert_int_equal(n_away, 2);
+	assert_int_equal(sess_index(t, away[0]), 2 * t->nb);
+	assert_int_equal(sess_index(t, away[1]), 2 * t->nb + 1);
+	assert_int_equal(t->nfree, nfree0 - 2);
+
+	uint32_t n = t->n;
+	_Alignas(8) struct sess_key k0 = away[0]->key;
+	sess_delete(t, away[0]);
+	assert_int_equal(t->n, n - 1);
+	assert_int_equal(t->nfree, nfree0 - 1);
+	sess_delete(t, away[0]); /* already free */
+	assert_int_equal(t->n, n - 1);
+	assert_int_equal(t->nfree, nfree0 - 1);
+	assert_null(look(t, &k0));
+
+	/* The freed slot is the next one away from home. */
+	for (uint32_t i = CAP;; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		struct sess *s = ins(t, &k, 0, 10);
+
+		assert_non_null(s);
+		if (sess_index(t, s) >= 2 * t->nb) {
+			assert_ptr_equal(s, away[0]);
+			break;
+		}
+	}
+	free(t);
+}
+
 static void test_capacity_zero(void **state)
 {
 	struct sess_table *t = table_new(0, 0);
@@ -602,7 +655,7 @@ static void model_step(struct model *m)
 }
 
 /* Everything the model holds is findable, then the table empties fully and
- * the pool refills to cap: the free list survived. */
+ * the pool refills to cap: the free slots survived. */
 static void model_drain(struct model *m)
 {
 	for (uint32_t i = 0; i < MK; i++) {
@@ -699,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_capacity_zero),
 		cmocka_unit_test(test_home_slots),
+		cmocka_unit_test(test_free_stack),
 		cmocka_unit_test(test_buckets_full),
 		cmocka_unit_test(test_random_model),
 		cmocka_unit_test(test_random_model_touch),

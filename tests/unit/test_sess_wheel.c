@@ -424,7 +424,7 @@ static void test_delete_mid_slot(void **state)
  * the old slot's tail over the new slot's head: every session filed in the
  * new slot is dropped from the wheel (never expires, a leak), and the old
  * slot keeps pointing at s, which is offered again a lap after it was freed
- * (double delete, n underflow, free list cycle).
+ * (double delete, n underflow, a free slot handed out twice).
  * Input: B expires at 15; A expires at 10 (alone in slot 10); at tick 5
  * sess_touch(A, now 5, timeout 10). Expected: A and B both expire at tick 15.
  * Actual: only A expires; B stays in the table forever.
