@@ -36,9 +36,14 @@ static int sched_rr(struct sched_state *st, const struct sched_dest *d,
 	(void)pkt;
 	if (n == 0)
 		return -1;
-	unsigned start = st->last < 0 ? n - 1 : (unsigned)st->last % n;
+	/* No division per flow (tens of cycles): only a cursor left past a
+	 * shrunk list needs the modulo. */
+	unsigned i = st->last < 0 ? n - 1 : (unsigned)st->last;
+	if (i >= n)
+		i %= n;
 	for (unsigned k = 1; k <= n; k++) {
-		unsigned i = (start + k) % n;
+		if (++i == n)
+			i = 0;
 		if (usable(&d[i])) {
 			st->last = (int32_t)i;
 			return (int)i;
@@ -76,11 +81,14 @@ static int sched_wrr(struct sched_state *st, const struct sched_dest *d,
 	if (maxw == 0)
 		return -1;
 	int32_t i = st->last < 0 ? -1 : st->last;
+	if (i >= (int32_t)n)
+		i %= (int32_t)n; /* the next step is the same, without a division each */
 	if ((uint32_t)st->cw > maxw)
 		st->cw = (int32_t)maxw;
 	/* Bounded: at most maxw/g rounds over n dests. */
 	for (uint64_t guard = (uint64_t)n * (maxw / g + 1); guard > 0; guard--) {
-		i = (i + 1) % (int32_t)n;
+		if (++i == (int32_t)n)
+			i = 0;
 		if (i == 0) {
 			st->cw -= (int32_t)g;
 			if (st->cw <= 0)

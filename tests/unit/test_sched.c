@@ -157,6 +157,12 @@ static void test_rr_dest_changes(void **state)
 	assert_int_equal(pick("rr", &st, d, 2), 0);
 	assert_int_equal(pick("rr", &st, d, 1), 0);
 	assert_int_equal(pick("rr", &st, d, 1), 0);
+	/* The cursor past the end of the shrunk set (last 3, now 2 dests):
+	 * it goes on from last modulo n, and never reads past the set. */
+	assert_int_equal(pick("rr", &st, d, N(d)), 1);
+	assert_int_equal(pick("rr", &st, d, N(d)), 3);
+	assert_int_equal(pick("rr", &st, d, 2), 0);
+	assert_int_equal(pick("rr", &st, d, 2), 1);
 }
 
 /* The IPVS example: weights 3,2,1 give exactly 300/200/100 over 600 picks. */
