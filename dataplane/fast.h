@@ -51,8 +51,13 @@ static inline uint64_t fast_mac64(const struct rte_ether_addr *a)
 	return v;
 }
 
-static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
-				 struct pkt_info *pi)
+/*
+ * PKT_VIP_FLOW with pi filled in and *lo the low half of pi->hash (see
+ * sess_prefetch_lo()), or PKT_SLOW.
+ */
+static inline __attribute__((always_inline)) uint8_t
+fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
+	      uint32_t *lo)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -116,11 +121,19 @@ static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struc
 	pi->tcp_flags = flags;
 	pi->svc = svc;
 	pi->hash = sess_key_set_words(&pi->key, kw0, kw1);
+	*lo = sess_hash_lo(kw0, kw1); /* the same CRCs: only their result's register */
 	return PKT_VIP_FLOW;
 #else
-	(void)fc, (void)port_mac, (void)m, (void)pi;
+	(void)fc, (void)port_mac, (void)m, (void)pi, (void)lo;
 	return PKT_SLOW;
 #endif
+}
+
+static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
+				 struct pkt_info *pi)
+{
+	uint32_t lo;
+	return fast_parse_lo(fc, port_mac, m, pi, &lo);
 }
 
 #endif

@@ -169,10 +169,22 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * colliding flows only crowd their own two buckets (a full pair refuses
  * their new flows, counted as sess_full).
  */
+static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1);
+
+/* The low half of sess_hash_words(w0, w1): what the first bucket comes from. */
+static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
+{
+#if defined(__SSE4_2__) && defined(__x86_64__)
+	return (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1);
+#else
+	return (uint32_t)sess_hash_words(w0, w1);
+#endif
+}
+
 static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
 {
 #if defined(__SSE4_2__) && defined(__x86_64__)
-	uint32_t c = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1);
+	uint32_t c = sess_hash_lo(w0, w1);
 	uint64_t hi = (uint64_t)c * 0x9E3779B97F4A7C15ULL;
 	hi ^= hi >> 29;
 	hi *= 0xBF58476D1CE4E5B9ULL;
@@ -273,13 +285,23 @@ static inline __attribute__((always_inline)) void sess_prefetch_line(const void 
 #endif
 }
 
-/* The first choice only: the second is read when the first has overflowed. */
+/*
+ * The first choice only (the second is read when the first has overflowed),
+ * from the hash's low half (sess_hash_lo()): given separately, its address
+ * need not wait for the high half's mixing.
+ */
+static inline __attribute__((always_inline)) void sess_prefetch_lo(const struct sess_table *t,
+								    uint32_t lo)
+{
+	const uint8_t *b = (const uint8_t *)sess_bucket_at(t, lo & t->bmask);
+	sess_prefetch_line(b);
+	sess_prefetch_line(b + 64); /* its home session */
+}
+
 static inline __attribute__((always_inline)) void sess_prefetch(const struct sess_table *t,
 								 uint64_t h)
 {
-	const uint8_t *b = (const uint8_t *)sess_bucket_at(t, sess_b1(t, h));
-	sess_prefetch_line(b);
-	sess_prefetch_line(b + 64); /* its home session */
+	sess_prefetch_lo(t, (uint32_t)h);
 }
 
 /* The first-choice bucket of the reply key a NAT flow from this client will have. */

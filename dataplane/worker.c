@@ -601,7 +601,19 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		rx_bytes += pkts[i]->pkt_len;
-		uint8_t v = fast_parse(&w->fc, port_mac, pkts[i], &pi[i]);
+		uint32_t lo;
+		uint8_t v = fast_parse_lo(&w->fc, port_mac, pkts[i], &pi[i], &lo);
+		if (likely(v == PKT_VIP_FLOW && !may_redir)) {
+			/*
+			 * The common case on its own: its bucket's address comes
+			 * straight from the CRC's register. Merged with the other
+			 * cases below, the hash is reloaded from pi[] (its store still
+			 * in flight) and waits for the high half's mixing.
+			 */
+			pi[i].verdict = v;
+			sess_prefetch_lo(w->sess, lo);
+			continue;
+		}
 		if (v == PKT_SLOW)
 			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
