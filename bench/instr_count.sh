@@ -16,8 +16,9 @@
 # vipd runs under valgrind with --no-huge -m 1024 --no-pci and the mode's
 # benchmark configuration (bench/vipd-MODE.conf.in); callgrind collects only
 # inside worker_rx_burst() (parse, sessions, scheduling, rewrite, tx queueing;
-# not the PMDs). The packet count is the number of times the first statement
-# of fast_parse() ran (it runs once per received packet). Prints one line:
+# not the PMDs). The packet count is the number of times fast_check() read
+# the frame's length (one instruction; once per packet here, as every frame
+# of these inputs is a VIP flow). Prints one line:
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
@@ -53,7 +54,7 @@ case $MODE in dr|nat|tun) ;; *) die "--mode is dr, nat or tun" ;; esac
 [ -x "$VIPD" ] || die "$VIPD missing: build first (meson setup build && ninja -C build)"
 command -v valgrind >/dev/null || die "valgrind is not installed"
 grep -qF "$MARK" "$ROOT/dataplane/fast.h" ||
-	die "fast_parse() no longer starts with '$MARK': update MARK"
+	die "fast_check() no longer has '$MARK': update MARK"
 [ -n "$FLOWS" ] || { [ "$NEW" = 1 ] && FLOWS=300000 || FLOWS=10000; }
 
 WORK=$(mktemp -d /tmp/vipd-instr.XXXXXX)

@@ -52,18 +52,20 @@ static inline uint64_t fast_mac64(const struct rte_ether_addr *a)
 }
 
 /*
- * PKT_VIP_FLOW with pi filled in and *lo the low half of pi->hash (see
- * sess_prefetch_lo()), or PKT_SLOW.
+ * The first half, for pass 1: what the session lookup needs (the frame is
+ * for our MAC, IPv4 without options, TCP or UDP to a service this director
+ * holds; the key, its hash, *lo the hash's low half for sess_prefetch_lo(),
+ * the service), as few instructions as possible between one packet's bucket
+ * prefetch and the next. PKT_VIP_FLOW, or PKT_SLOW. The packet is not a
+ * PKT_VIP_FLOW until fast_check() has passed too.
  */
 static inline __attribute__((always_inline)) uint8_t
-fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
-	      uint32_t *lo)
+fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
+	 uint32_t *lo)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = m->data_len;
-	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	if (unlikely(len < RTE_ETHER_HDR_LEN + 20 + 8 || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN + 20 + 8))
 		return PKT_SLOW;
 	uint64_t dmac, w12;
 	memcpy(&dmac, d, 8);     /* destination MAC and 2 bytes we shift out */
@@ -71,17 +73,15 @@ fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, stru
 	/* Our MAC, IPv4, version 4 with a 20-byte header (no options). */
 	if ((((dmac ^ port_mac) << 16) | ((w12 & 0xffffff) ^ 0x450008)) != 0)
 		return PKT_SLOW;
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 	/*
 	 * The session key's words lie in the frame as the key lays them out:
 	 * source and destination addresses (w0), then both ports (w1's low half).
 	 */
-	uint32_t w20, ports; /* fragment field, TTL, protocol; source and destination ports */
 	uint64_t kw0;
-	memcpy(&w20, d + 20, 4);
+	uint32_t ports;
 	memcpy(&kw0, d + 26, 8);
 	memcpy(&ports, d + 34, 4);
-	uint8_t proto = (uint8_t)(w20 >> 24);
+	uint8_t proto = d[23];
 	uint64_t kw1 = ports | (uint64_t)proto << 32;
 	/* vip | vport << 32 | proto << 48: kw1 >> 16 is vport | proto << 16. */
 	uint64_t sk = (kw0 >> 32) | (kw1 >> 16) << 32;
@@ -95,30 +95,7 @@ fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, stru
 		fc->key = sk;
 		fc->svc = svc;
 	}
-	uint16_t tot = __builtin_bswap16((uint16_t)(w12 >> 32)); /* rte_bswap16 is opaque asm */
-	/* Not a fragment (MF or an offset: the low 14 bits of the field). */
-	uint16_t frag = (uint16_t)w20 & 0xff3f;
-	uint8_t ttl = (uint8_t)(w20 >> 16);
-	if (unlikely(tot > len - RTE_ETHER_HDR_LEN || tot < 20 + 8 || frag != 0 || ttl <= 1))
-		return PKT_SLOW;
-	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, 20))
-		return PKT_SLOW;
-	const uint8_t *l4 = d + RTE_ETHER_HDR_LEN + 20;
-	uint16_t l4len = (uint16_t)(tot - 20);
-	uint8_t flags = 0;
-	if (proto == IPPROTO_TCP) {
-		if (l4len < 20 || (l4[12] >> 4) < 5 || (l4[12] >> 4) * 4 > l4len)
-			return PKT_SLOW;
-		flags = l4[13];
-	} else {
-		uint16_t ul;
-		memcpy(&ul, l4 + 4, 2);
-		ul = __builtin_bswap16(ul);
-		if (ul < 8 || ul > l4len)
-			return PKT_SLOW;
-	}
 	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
-	pi->tcp_flags = flags;
 	pi->svc = svc;
 	pi->hash = sess_key_set_words(&pi->key, kw0, kw1);
 	*lo = sess_hash_lo(kw0, kw1); /* the same CRCs: only their result's register */
@@ -127,6 +104,57 @@ fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, stru
 	(void)fc, (void)port_mac, (void)m, (void)pi, (void)lo;
 	return PKT_SLOW;
 #endif
+}
+
+/*
+ * The second half, for pass 2, of a frame fast_key() took: every other
+ * check pkt_classify() applies to it (the checksum flag or the IPv4 header
+ * checksum, lengths, not a fragment, TTL, the TCP or UDP header), and the
+ * TCP flags. false: ask pkt_classify().
+ */
+static inline __attribute__((always_inline)) bool fast_check(const struct rte_mbuf *m,
+							      struct pkt_info *pi)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len;
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
+	uint16_t tot16, frag16;
+	memcpy(&tot16, d + 16, 2);
+	memcpy(&frag16, d + 20, 2);
+	uint16_t tot = __builtin_bswap16(tot16); /* rte_bswap16 is opaque asm */
+	/* Not a fragment (MF or an offset: the low 14 bits of the field). */
+	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || tot > len - RTE_ETHER_HDR_LEN ||
+		     tot < 20 + 8 || (frag16 & 0xff3f) != 0 || d[22] <= 1))
+		return false;
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, 20))
+		return false;
+	const uint8_t *l4 = d + RTE_ETHER_HDR_LEN + 20;
+	uint16_t l4len = (uint16_t)(tot - 20);
+	uint8_t flags = 0;
+	if (d[23] == IPPROTO_TCP) {
+		if (l4len < 20 || (l4[12] >> 4) < 5 || (l4[12] >> 4) * 4 > l4len)
+			return false;
+		flags = l4[13];
+	} else {
+		uint16_t ul;
+		memcpy(&ul, l4 + 4, 2);
+		ul = __builtin_bswap16(ul);
+		if (ul < 8 || ul > l4len)
+			return false;
+	}
+	pi->tcp_flags = flags;
+	return true;
+}
+
+/* Both halves at once: PKT_VIP_FLOW with pi filled in, or PKT_SLOW. */
+static inline __attribute__((always_inline)) uint8_t
+fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
+	      uint32_t *lo)
+{
+	if (fast_key(fc, port_mac, m, pi, lo) != PKT_VIP_FLOW || !fast_check(m, pi))
+		return PKT_SLOW;
+	return PKT_VIP_FLOW;
 }
 
 static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,

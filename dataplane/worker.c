@@ -602,18 +602,27 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		rx_bytes += pkts[i]->pkt_len;
 		uint32_t lo;
-		uint8_t v = fast_parse_lo(&w->fc, port_mac, pkts[i], &pi[i], &lo);
-		if (likely(v == PKT_VIP_FLOW && !may_redir)) {
+		uint8_t v;
+		if (likely(!may_redir)) {
 			/*
-			 * The common case on its own: its bucket's address comes
-			 * straight from the CRC's register. Merged with the other
-			 * cases below, the hash is reloaded from pi[] (its store still
-			 * in flight) and waits for the high half's mixing.
+			 * The common case on its own, in as few instructions as its
+			 * lookup needs (fast_check() waits for pass 2), its bucket's
+			 * address straight from the CRC's register. Merged with the
+			 * other cases below, the hash is reloaded from pi[] (its store
+			 * still in flight) and waits for the high half's mixing.
 			 */
-			pi[i].verdict = v;
-			sess_prefetch_lo(w->sess, lo);
-			continue;
+			v = fast_key(&w->fc, port_mac, pkts[i], &pi[i], &lo);
+			if (likely(v == PKT_VIP_FLOW)) {
+				pi[i].verdict = v;
+				pi[i].unchecked = true;
+				sess_prefetch_lo(w->sess, lo);
+				continue;
+			}
+		} else {
+			/* Its owner is decided here: the checks first, as for any. */
+			v = fast_parse_lo(&w->fc, port_mac, pkts[i], &pi[i], &lo);
 		}
+		pi[i].unchecked = false;
 		if (v == PKT_SLOW)
 			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
@@ -647,6 +656,10 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		struct rte_mbuf *m = pkts[i];
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
 			candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+		/* fast_check() failed: pkt_classify() decides, as in pass 1. */
+		if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
+		    unlikely(!fast_check(m, &pi[i])))
+			pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 		if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 			struct cand *c = &cand[i];
 			/* An earlier packet of the burst may have added the key since:
