@@ -159,17 +159,18 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  *
  * On x86 (SSE4.2, which DPDK's builds require; meson.build sets it for every
  * target, the unit tests too) the low half is CRC32-C of the two words, two
- * instructions of 3 cycles each, and the high half that CRC times an odd
- * constant: two keys with the same first bucket have different second ones
- * unless their whole CRCs are equal. Pass 1 computes it for every packet
+ * instructions of 3 cycles each, and the high half that CRC mixed (multiply,
+ * xorshift, multiply: a plain product left the signatures of keys that
+ * differ in a fixed bit pattern correlated): two keys with the same first
+ * bucket have different second ones unless their whole CRCs are equal. Pass 1 computes it for every packet
  * before the bucket's prefetch can start; against the multiply-xorshift
  * below, which is the fallback elsewhere, NAT at 100k flows ran 1.04 to
  * 1.09 times as fast (bench/ab_bench.sh, docs/PERFORMANCE.md), with one
  * instruction more a packet: pass 1's chain from the packet's words to the
- * prefetch is what it shortens. CRC is linear, so
- * colliding keys are easy to make; the mixer below is not keyed either, and
- * colliding flows only crowd their own two buckets (a full pair refuses
- * their new flows, counted as sess_full).
+ * prefetch is what it shortens. CRC is linear, so colliding keys are easy
+ * to make; the mixer below is not keyed either, and colliding flows only
+ * crowd their own two buckets (a full pair refuses their new flows, counted
+ * as sess_full).
  */
 static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1);
 
