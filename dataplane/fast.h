@@ -148,20 +148,13 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 }
 
 /* Both halves at once: PKT_VIP_FLOW with pi filled in, or PKT_SLOW. */
-static inline __attribute__((always_inline)) uint8_t
-fast_parse_lo(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
-	      uint32_t *lo)
-{
-	if (fast_key(fc, port_mac, m, pi, lo) != PKT_VIP_FLOW || !fast_check(m, pi))
-		return PKT_SLOW;
-	return PKT_VIP_FLOW;
-}
-
 static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
 				 struct pkt_info *pi)
 {
 	uint32_t lo;
-	return fast_parse_lo(fc, port_mac, m, pi, &lo);
+	if (fast_key(fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW || !fast_check(m, pi))
+		return PKT_SLOW;
+	return PKT_VIP_FLOW;
 }
 
 #endif

@@ -162,8 +162,9 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * instructions of 3 cycles each, and the high half that CRC mixed (multiply,
  * xorshift, multiply: a plain product left the signatures of keys that
  * differ in a fixed bit pattern correlated): two keys with the same first
- * bucket have different second ones unless their whole CRCs are equal. Pass 1 computes it for every packet
- * before the bucket's prefetch can start; against the multiply-xorshift
+ * bucket have different second ones unless their whole CRCs are equal.
+ * Pass 1 computes it for every packet before the bucket's prefetch can
+ * start; against the multiply-xorshift
  * below, which is the fallback elsewhere, NAT at 100k flows ran 1.04 to
  * 1.09 times as fast (bench/ab_bench.sh, docs/PERFORMANCE.md), with one
  * instruction more a packet: pass 1's chain from the packet's words to the

@@ -601,9 +601,9 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		rx_bytes += pkts[i]->pkt_len;
-		uint32_t lo;
 		uint8_t v;
 		if (likely(!may_redir)) {
+			uint32_t lo;
 			/*
 			 * The common case on its own, in as few instructions as its
 			 * lookup needs (fast_check() waits for pass 2), its bucket's
@@ -620,7 +620,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			}
 		} else {
 			/* Its owner is decided here: the checks first, as for any. */
-			v = fast_parse_lo(&w->fc, port_mac, pkts[i], &pi[i], &lo);
+			v = fast_parse(&w->fc, port_mac, pkts[i], &pi[i]);
 		}
 		pi[i].unchecked = false;
 		if (v == PKT_SLOW)
