@@ -163,6 +163,9 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now)
 	memset(p, 0, (size_t)(t->lines - p) + lines_for(cap) * 64);
 	for (uint32_t k = 0; k < t->nhome; k++)
 		slot_free(t, 2 * k + 1);
+	/* Never sessions, but sess_candidate() compares their keys too. */
+	for (uint32_t k = t->nhome; k < nb; k++)
+		sess_at(t, 2 * k + 1)->key.pad = 1;
 	/* The stack pops in address order: the last slot goes on first. */
 #ifndef SESS_SHUFFLE_FREE
 	for (uint32_t i = t->idx_end; i-- > 2 * nb;)

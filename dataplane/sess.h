@@ -158,20 +158,19 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * the second and the signature (their top 16).
  *
  * On x86 (SSE4.2, which DPDK's builds require; meson.build sets it for every
- * target, the unit tests too) the low half is CRC32-C of the two words, two
- * instructions of 3 cycles each, and the high half that CRC mixed (multiply,
- * xorshift, multiply: a plain product left the signatures of keys that
- * differ in a fixed bit pattern correlated): two keys with the same first
- * bucket have different second ones unless their whole CRCs are equal.
- * Pass 1 computes it for every packet before the bucket's prefetch can
- * start; against the multiply-xorshift
- * below, which is the fallback elsewhere, NAT at 100k flows ran 1.04 to
- * 1.09 times as fast (bench/ab_bench.sh, docs/PERFORMANCE.md), with one
- * instruction more a packet: pass 1's chain from the packet's words to the
- * prefetch is what it shortens. CRC is linear, so colliding keys are easy
- * to make; the mixer below is not keyed either, and colliding flows only
- * crowd their own two buckets (a full pair refuses their new flows, counted
- * as sess_full).
+ * target, the unit tests too) the low half is CRC32-C of the first word and
+ * the sum of both (two instructions of 3 cycles each), and the high half
+ * that mixed (multiply, xorshift, multiply: a plain product left the
+ * signatures of keys that differ in a fixed bit pattern correlated): two
+ * keys with the same first bucket have different second ones unless their
+ * whole CRCs are equal. Pass 1 computes it for every packet before the
+ * bucket's prefetch can start; against the multiply-xorshift below, which is
+ * the fallback elsewhere, NAT at 100k flows ran 1.04 to 1.09 times as fast
+ * (bench/ab_bench.sh, docs/PERFORMANCE.md): pass 1's chain from the packet's
+ * words to the prefetch is what it shortens. CRC is linear, so colliding
+ * keys are easy to make; the mixer below is not keyed either, and colliding
+ * flows only crowd their own two buckets (a full pair refuses their new
+ * flows, counted as sess_full).
  */
 static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1);
 
@@ -179,7 +178,17 @@ static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1);
 static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
 {
 #if defined(__SSE4_2__) && defined(__x86_64__)
-	return (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1);
+	/*
+	 * w1 + w0, not w1: CRC is linear, and keys whose fields move together
+	 * (address and port counting up in step, or addresses that differ only
+	 * in their middle octets) kept their low bits in a subspace, as few as
+	 * a third of the first choices random keys reach. The add's carries
+	 * break that, and it runs beside the first CRC: the chain to the
+	 * prefetch is no longer. (c + (c >> 16) spread them as well, but is two
+	 * cycles more on that chain: 0.94 of this one's NAT rate, measured as
+	 * in docs/PERFORMANCE.md, 2026-12-03, fourth round.)
+	 */
+	return (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1 + w0);
 #else
 	return (uint32_t)sess_hash_words(w0, w1);
 #endif
@@ -388,11 +397,22 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
  * at, prefetched, or NULL. A candidate is not a match: compare its key (a
  * deleted session's key never compares equal), and on a mismatch do the full
  * sess_lookup().
+ *
+ * k in its bucket's home slot, the line fetched with the bucket, is most
+ * established packets' case: that key compared first spares the signature
+ * scan. A home may hold any key (a crowded table hands out any free home),
+ * but a key equal to k is k's session; a free slot's or a line without a
+ * home's never is (key.pad = 1).
  */
 static inline __attribute__((always_inline)) struct sess *
-sess_candidate(const struct sess_table *t, uint64_t h, bool *absent)
+sess_candidate(const struct sess_table *t, uint64_t h, const struct sess_key *k, bool *absent)
 {
 	const struct sess_bucket *b = sess_bucket_at(t, sess_b1(t, h));
+	struct sess *home = (struct sess *)((uintptr_t)b + 64);
+	if (__builtin_expect(sess_key_eq(&home->key, k), 1)) {
+		*absent = false;
+		return home;
+	}
 	unsigned ways = sess_sig_match(b, sess_sig(h));
 	/* No signature here and nothing overflowed from here: not in the table
 	 * (until an insert: sess_absent() says whether it still holds). */

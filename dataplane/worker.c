@@ -363,7 +363,13 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	    unlikely(xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
 			     sizeof(struct rte_ipv4_hdr) > port_tab[out].mtu))
 		return false;
-	s->expire = exp; /* a longer expiry: the wheel re-files it lazily */
+	/*
+	 * A longer expiry: the wheel re-files it lazily. Most packets land in
+	 * the tick the last one did, and an unchanged line stays clean: not
+	 * written back when it leaves the cache.
+	 */
+	if (exp != s->expire)
+		s->expire = exp;
 
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
 	struct stats_ctr *vc = &w->st->svc[s->svc];
@@ -574,7 +580,7 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    const struct pkt_info *pi,
 							    struct cand *c)
 {
-	c->s = sess_candidate(w->sess, pi->hash, &c->absent);
+	c->s = sess_candidate(w->sess, pi->hash, &pi->key, &c->absent);
 	if (c->s == NULL && pi->svc->nat)
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
 }

@@ -8,7 +8,10 @@
  *   sess_key_set_words) agree;
  * - a NAT reply key's first-choice bucket depends on the client's side only
  *   (what sess_prefetch_reply() fetches before the flow is scheduled), while
- *   its signature still depends on the whole key.
+ *   its signature still depends on the whole key;
+ * - structured keys (fields counting up together, addresses differing in
+ *   their middle octets) spread over the first choices about as random
+ *   keys do: a linear hash put them in a subspace.
  */
 #include "sess_test_util.h"
 
@@ -29,13 +32,13 @@ static void test_stale_candidate_never_matches(void **state)
 	uint64_t h = sess_hash(&k);
 
 	bool absent = false;
-	assert_null(sess_candidate(t, h, &absent)); /* empty table: no signature */
+	assert_null(sess_candidate(t, h, &k, &absent)); /* empty table: no signature */
 	assert_true(absent);
 	assert_true(sess_absent(t, h));
 	struct sess *s = ins(t, &k, 0, 10);
 	assert_non_null(s);
 	assert_false(sess_absent(t, h)); /* what makes an earlier "absent" stale */
-	struct sess *cand = sess_candidate(t, h, &absent);
+	struct sess *cand = sess_candidate(t, h, &k, &absent);
 	assert_false(absent);
 	assert_ptr_equal(cand, s);
 	assert_true(sess_key_eq(&cand->key, &k));
@@ -145,7 +148,7 @@ static void test_reply_keys_of_one_client(void **state)
 		assert_ptr_equal(sess_lookup(t, &k[i], sess_hash(&k[i])), s[i]);
 		assert_ptr_equal(sess_lookup(t, &r[i], sess_hash(&r[i])), s[i]);
 		/* Most of them live in their second bucket: never "absent". */
-		(void)sess_candidate(t, sess_hash(&r[i]), &absent);
+		(void)sess_candidate(t, sess_hash(&r[i]), &r[i], &absent);
 		assert_false(absent);
 		assert_false(sess_absent(t, sess_hash(&r[i])));
 	}
@@ -169,7 +172,7 @@ static void test_absent_is_a_proof(void **state)
 	(void)state;
 	enum { CAP = 4096, KEYS = 3500 };
 	struct sess_table *t = table_new(CAP, 0);
-	unsigned claimed = 0;
+	unsigned claimed = 0, at_home = 0;
 
 	for (uint32_t i = 0; i < KEYS; i++) {
 		_Alignas(8) struct sess_key k = key_of(i);
@@ -179,16 +182,65 @@ static void test_absent_is_a_proof(void **state)
 		_Alignas(8) struct sess_key k = key_of(i);
 		uint64_t h = sess_hash(&k);
 		bool absent;
-		(void)sess_candidate(t, h, &absent);
+		struct sess *c = sess_candidate(t, h, &k, &absent);
 		assert_true(absent == sess_absent(t, h));
-		if (i < KEYS)
+		if (i < KEYS) {
 			assert_false(absent);
-		else
+			/* A candidate with k's key is k's session, at home or not. */
+			struct sess *s = sess_lookup(t, &k, h);
+			if (c != NULL && sess_key_eq(&c->key, &k))
+				assert_ptr_equal(c, s);
+			else
+				assert_true(s != (struct sess *)((uint8_t *)sess_bucket_at(t, sess_b1(t, h)) + 64));
+			at_home += c == s && c == (struct sess *)((uint8_t *)sess_bucket_at(t, sess_b1(t, h)) + 64);
+		} else {
 			claimed += absent;
+		}
 	}
+	/* Fewer homes than keys here: most homes hold their own bucket's key,
+	 * found there without a scan. */
+	assert_true(at_home > t->nhome / 2);
 	/* The index is sized for NAT's second keys: most buckets are sparse. */
 	assert_true(claimed > KEYS / 2);
 	free(t);
+}
+
+/* Distinct first choices of n keys of a pattern in nb buckets, against the
+ * number random keys would reach, nb (1 - (1 - 1/nb)^n). */
+static double spread(unsigned pattern, unsigned n, unsigned nb)
+{
+	uint8_t *seen = calloc(nb, 1);
+	unsigned d = 0;
+	assert_non_null(seen);
+	for (unsigned i = 0; i < n; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		if (pattern == 1) {
+			/* Clients in many /24s, one source port (DNS from resolvers). */
+			k.saddr = htonl(0x0a000000u | (i << 8));
+			k.sport = htons(53);
+		} else if (pattern == 2) {
+			/* Address and port counting up together, 256 ports a /16 host. */
+			k.saddr = htonl(0x0a000000u | (i & 255) | (i >> 8) << 16);
+			k.sport = htons((uint16_t)(1024 + (i & 255)));
+		}
+		uint32_t b = (uint32_t)sess_hash(&k) & (nb - 1);
+		d += !seen[b]++;
+	}
+	free(seen);
+	double none = 1; /* chance that no random key lands in a given bucket */
+	for (unsigned i = 0; i < n; i++)
+		none *= 1 - 1.0 / nb;
+	return d / (nb * (1 - none));
+}
+
+static void test_structured_keys_spread(void **state)
+{
+	(void)state;
+	static const unsigned sizes[][2] = { { 1000, 1024 }, { 3500, 2048 }, { 10000, 8192 },
+					     { 60000, 65536 } };
+	for (unsigned p = 0; p < 3; p++)
+		for (unsigned z = 0; z < 4; z++)
+			assert_true(spread(p, sizes[z][0], sizes[z][1]) > 0.8);
 }
 
 int main(void)
@@ -196,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stale_candidate_never_matches),
 		cmocka_unit_test(test_absent_is_a_proof),
+		cmocka_unit_test(test_structured_keys_spread),
 		cmocka_unit_test(test_hash_forms_agree),
 		cmocka_unit_test(test_reply_first_choice_is_client_side),
 		cmocka_unit_test(test_reply_keys_of_one_client),
