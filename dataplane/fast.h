@@ -54,10 +54,11 @@ static inline uint64_t fast_mac64(const struct rte_ether_addr *a)
 /*
  * The first half, for pass 1: what the session lookup needs (the frame is
  * for our MAC, IPv4 without options, TCP or UDP to a service this director
- * holds; the key, its hash, *lo the hash's low half for sess_prefetch_lo(),
- * the service), as few instructions as possible between one packet's bucket
+ * holds; the key, *lo the hash's low half for sess_prefetch_lo(), the
+ * service), as few instructions as possible between one packet's bucket
  * prefetch and the next. PKT_VIP_FLOW, or PKT_SLOW. The packet is not a
- * PKT_VIP_FLOW until fast_check() has passed too.
+ * PKT_VIP_FLOW until fast_check() has passed too, and pi->hash may hold only
+ * the low half until fast_key_hash().
  */
 static inline __attribute__((always_inline)) uint8_t
 fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pkt_info *pi,
@@ -97,8 +98,16 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 	}
 	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
 	pi->svc = svc;
+#ifdef SESS_HASH_FROM_LO
+	/* The high half's mixing waits for pass 2 too: fast_key_hash(). */
+	memcpy(&pi->key, &kw0, 8);
+	memcpy((uint8_t *)&pi->key + 8, &kw1, 8);
+	*lo = sess_hash_lo(kw0, kw1);
+	pi->hash = *lo;
+#else
 	pi->hash = sess_key_set_words(&pi->key, kw0, kw1);
 	*lo = sess_hash_lo(kw0, kw1); /* the same CRCs: only their result's register */
+#endif
 	return PKT_VIP_FLOW;
 #else
 	(void)fc, (void)port_mac, (void)m, (void)pi, (void)lo;
@@ -147,12 +156,28 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 	return true;
 }
 
+/*
+ * The whole hash of a key fast_key() took (it leaves the low half in
+ * pi->hash): before anything but the first bucket's prefetch uses it.
+ */
+static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info *pi)
+{
+#ifdef SESS_HASH_FROM_LO
+	pi->hash = sess_hash_from_lo((uint32_t)pi->hash);
+#else
+	(void)pi;
+#endif
+}
+
 /* Both halves at once: PKT_VIP_FLOW with pi filled in, or PKT_SLOW. */
 static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
 				 struct pkt_info *pi)
 {
 	uint32_t lo;
-	if (fast_key(fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW || !fast_check(m, pi))
+	if (fast_key(fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW)
+		return PKT_SLOW;
+	fast_key_hash(pi);
+	if (!fast_check(m, pi))
 		return PKT_SLOW;
 	return PKT_VIP_FLOW;
 }

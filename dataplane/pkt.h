@@ -46,7 +46,7 @@ struct pkt_info {
 	uint8_t tcp_flags;
 	uint8_t owner;      /* PKT_REDIRECT: the worker that owns the client */
 	uint16_t l4_off;    /* from the start of the frame */
-	bool unchecked;     /* PKT_VIP_FLOW from fast_key(): fast_check() still to pass */
+	bool unchecked;     /* PKT_VIP_FLOW from fast_key(): fast_check() and fast_key_hash() to come */
 	struct sess_key key;
 	uint64_t hash;
 	const struct snap_svc *svc;

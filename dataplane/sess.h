@@ -184,9 +184,9 @@ static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
 	 * in their middle octets) kept their low bits in a subspace, as few as
 	 * a third of the first choices random keys reach. The add's carries
 	 * break that, and it runs beside the first CRC: the chain to the
-	 * prefetch is no longer. (c + (c >> 16) spread them as well, but is two
-	 * cycles more on that chain: 0.94 of this one's NAT rate, measured as
-	 * in docs/PERFORMANCE.md, 2026-12-03, fourth round.)
+	 * prefetch is no longer. (c + (c >> 16) spread them as well, but adds
+	 * two cycles to that chain, and measured slower: docs/PERFORMANCE.md,
+	 * 2026-12-03, fourth round.)
 	 */
 	return (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1 + w0);
 #else
@@ -194,14 +194,25 @@ static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
 #endif
 }
 
-static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
-{
 #if defined(__SSE4_2__) && defined(__x86_64__)
-	uint32_t c = sess_hash_lo(w0, w1);
+/*
+ * The whole hash from its low half: the high half is the low half mixed, so
+ * a caller in a hurry for the first bucket (pass 1) can leave this for later.
+ */
+#define SESS_HASH_FROM_LO 1
+static inline uint64_t sess_hash_from_lo(uint32_t c)
+{
 	uint64_t hi = (uint64_t)c * 0x9E3779B97F4A7C15ULL;
 	hi ^= hi >> 29;
 	hi *= 0xBF58476D1CE4E5B9ULL;
 	return (hi & 0xffffffff00000000ULL) | c;
+}
+#endif
+
+static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
+{
+#if defined(__SSE4_2__) && defined(__x86_64__)
+	return sess_hash_from_lo(sess_hash_lo(w0, w1));
 #else
 	uint64_t h = w0 * 0x9E3779B97F4A7C15ULL ^ w1 * 0xC2B2AE3D27D4EB4FULL;
 	h ^= h >> 29;

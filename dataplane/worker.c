@@ -577,9 +577,11 @@ struct cand {
  * will go to as well, while the packets before it are handled.
  */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
-							    const struct pkt_info *pi,
+							    struct pkt_info *pi,
 							    struct cand *c)
 {
+	if (pi->unchecked)
+		fast_key_hash(pi); /* pass 1 stored only the low half */
 	c->s = sess_candidate(w->sess, pi->hash, &pi->key, &c->absent);
 	if (c->s == NULL && pi->svc->nat)
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
