@@ -96,7 +96,6 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 		fc->key = sk;
 		fc->svc = svc;
 	}
-	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
 	pi->svc = svc;
 #ifdef SESS_HASH_FROM_LO
 	/* The high half's mixing waits for pass 2 too: fast_key_hash(). */
@@ -153,6 +152,7 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 			return false;
 	}
 	pi->tcp_flags = flags;
+	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
 	return true;
 }
 

@@ -608,7 +608,6 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		rx_bytes += pkts[i]->pkt_len;
 		uint8_t v;
 		if (likely(!may_redir)) {
 			uint32_t lo;
@@ -650,10 +649,6 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (v != PKT_REDIRECT && keyed)
 			sess_prefetch(w->sess, pi[i].hash);
 	}
-	if (!redirected) {
-		sp->rx_pkts += n;
-		sp->rx_bytes += rx_bytes;
-	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
 	struct cand cand[WORKER_BURST];
@@ -662,6 +657,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			candidate(w, &pi[i], &cand[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		rx_bytes += m->pkt_len; /* here, not in pass 1: see fast_key() */
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
 			candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
 		/* fast_check() failed: pkt_classify() decides, as in pass 1. */
@@ -707,6 +703,10 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			drop(w, pidx, m, pi[i].drop);
 			break;
 		}
+	}
+	if (!redirected) {
+		sp->rx_pkts += n;
+		sp->rx_bytes += rx_bytes;
 	}
 	if (nexcp) {
 		unsigned q = rte_ring_sp_enqueue_burst(w->excp, (void **)excp, nexcp, NULL);
