@@ -605,7 +605,26 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 
 	fast_cache_sync(&w->fc, sn);
 	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
-	for (uint16_t i = 0; i < n; i++) {
+	uint16_t i1 = 0;
+	if (likely(!may_redir)) {
+		/*
+		 * The common case's own loop, while there is a packet four ahead
+		 * and each is a VIP flow's: no test for several workers, none
+		 * for the end of the burst (pass 1's instructions are the dear
+		 * ones). The first other packet, and the last four, go on below.
+		 */
+		for (; i1 + 4 < n; i1++) {
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i1 + 4], void *));
+			uint32_t lo;
+			if (unlikely(fast_key(&w->fc, port_mac, pkts[i1], &pi[i1], &lo) !=
+				     PKT_VIP_FLOW))
+				break;
+			pi[i1].verdict = PKT_VIP_FLOW;
+			pi[i1].unchecked = true;
+			sess_prefetch_lo(w->sess, lo);
+		}
+	}
+	for (uint16_t i = i1; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		uint8_t v;
