@@ -676,7 +676,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			candidate(w, &pi[i], &cand[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		rx_bytes += m->pkt_len; /* here, not in pass 1: see fast_key() */
+		rx_bytes += m->pkt_len; /* here: pass 1's instructions are the dear ones */
 		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
 			candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
 		/* fast_check() failed: pkt_classify() decides, as in pass 1. */

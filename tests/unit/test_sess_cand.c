@@ -24,6 +24,34 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
+/* The home slot of h's first-choice bucket. */
+static struct sess *home_of(const struct sess_table *t, uint64_t h)
+{
+	return (struct sess *)((uint8_t *)sess_bucket_at(t, sess_b1(t, h)) + 64);
+}
+
+/* A key at its home is found there before any signature is read. */
+static void test_home_found_without_scan(void **state)
+{
+	(void)state;
+	struct sess_table *t = table_new(64, 0);
+	_Alignas(8) struct sess_key k = key_of(7);
+	uint64_t h = sess_hash(&k);
+	struct sess *s = ins(t, &k, 0, 10);
+	assert_ptr_equal(s, home_of(t, h));
+
+	/* Signatures that match nothing: only the home's key can find it. */
+	struct sess_bucket *b = sess_bucket_at(t, sess_b1(t, h));
+	struct sess_bucket saved = *b;
+	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
+		b->sig[w] = (uint16_t)~sess_sig(h);
+	bool absent = true;
+	assert_ptr_equal(sess_candidate(t, h, &k, &absent), s);
+	assert_false(absent);
+	*b = saved;
+	free(t);
+}
+
 static void test_stale_candidate_never_matches(void **state)
 {
 	(void)state;
@@ -191,14 +219,13 @@ static void test_absent_is_a_proof(void **state)
 			if (c != NULL && sess_key_eq(&c->key, &k))
 				assert_ptr_equal(c, s);
 			else
-				assert_true(s != (struct sess *)((uint8_t *)sess_bucket_at(t, sess_b1(t, h)) + 64));
-			at_home += c == s && c == (struct sess *)((uint8_t *)sess_bucket_at(t, sess_b1(t, h)) + 64);
+				assert_true(s != home_of(t, h));
+			at_home += c == s && c == home_of(t, h);
 		} else {
 			claimed += absent;
 		}
 	}
-	/* Fewer homes than keys here: most homes hold their own bucket's key,
-	 * found there without a scan. */
+	/* Fewer homes than keys here: most homes hold their own bucket's key. */
 	assert_true(at_home > t->nhome / 2);
 	/* The index is sized for NAT's second keys: most buckets are sparse. */
 	assert_true(claimed > KEYS / 2);
@@ -246,6 +273,7 @@ static void test_structured_keys_spread(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_home_found_without_scan),
 		cmocka_unit_test(test_stale_candidate_never_matches),
 		cmocka_unit_test(test_absent_is_a_proof),
 		cmocka_unit_test(test_structured_keys_spread),
