@@ -587,6 +587,26 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
 }
 
+/*
+ * Pass 1's common case on its own (one worker, a VIP flow's packet), in as
+ * few instructions as its lookup needs (fast_check() and the hash's high
+ * half wait for pass 2), its bucket's address straight from the CRC's
+ * register. Merged with the other cases, the hash is reloaded from pi[] (its
+ * store still in flight). false: not that case, pkt_classify() decides.
+ */
+static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, uint64_t port_mac,
+							     struct rte_mbuf *m,
+							     struct pkt_info *pi)
+{
+	uint32_t lo;
+	if (unlikely(fast_key(&w->fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW))
+		return false;
+	pi->verdict = PKT_VIP_FLOW;
+	pi->unchecked = true;
+	sess_prefetch_lo(w->sess, lo);
+	return true;
+}
+
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
 		    bool redirected)
 {
@@ -615,13 +635,8 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		 */
 		for (; i1 + 4 < n; i1++) {
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i1 + 4], void *));
-			uint32_t lo;
-			if (unlikely(fast_key(&w->fc, port_mac, pkts[i1], &pi[i1], &lo) !=
-				     PKT_VIP_FLOW))
+			if (!pass1_fast(w, port_mac, pkts[i1], &pi[i1]))
 				break;
-			pi[i1].verdict = PKT_VIP_FLOW;
-			pi[i1].unchecked = true;
-			sess_prefetch_lo(w->sess, lo);
 		}
 	}
 	for (uint16_t i = i1; i < n; i++) {
@@ -629,21 +644,9 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		uint8_t v;
 		if (likely(!may_redir)) {
-			uint32_t lo;
-			/*
-			 * The common case on its own, in as few instructions as its
-			 * lookup needs (fast_check() waits for pass 2), its bucket's
-			 * address straight from the CRC's register. Merged with the
-			 * other cases below, the hash is reloaded from pi[] (its store
-			 * still in flight) and waits for the high half's mixing.
-			 */
-			v = fast_key(&w->fc, port_mac, pkts[i], &pi[i], &lo);
-			if (likely(v == PKT_VIP_FLOW)) {
-				pi[i].verdict = v;
-				pi[i].unchecked = true;
-				sess_prefetch_lo(w->sess, lo);
+			if (pass1_fast(w, port_mac, pkts[i], &pi[i]))
 				continue;
-			}
+			v = PKT_SLOW;
 		} else {
 			/* Its owner is decided here: the checks first, as for any. */
 			v = fast_parse(&w->fc, port_mac, pkts[i], &pi[i]);
