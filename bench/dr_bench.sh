@@ -32,6 +32,16 @@
 # measured on the same FLOWS-flow input. Ratios f/e and f/b; memory from
 # sess_mem_size() (bench/sess_mem.c) and the process's HugetlbPages.
 #
+# --interleave: the packet rate as above, but testpmd and vipd both stay
+# started and take turns (SIGSTOP/SIGCONT): each of R rounds measures one
+# window of each, back to back, testpmd first in odd rounds and vipd first in
+# even ones; the result is the median of the rounds' ratios. The host's
+# other load changes testpmd io's rate by up to 2x from one minute to the
+# next (vipd's much less): with both measured within seconds of each other,
+# a round's ratio compares them under the same conditions. Both processes'
+# memory stays allocated (hugepages for two); each window starts 0.5 s
+# after its process is continued.
+#
 # Builds nothing but bench/sess_mem.c (--sessions) and, with --aged,
 # build-aged/vipd; needs build/vipd and
 # build/vipctl (meson setup build && ninja -C build). Exits non-zero only when
@@ -42,7 +52,8 @@
 #
 # usage: bench/dr_bench.sh [--mode dr|nat|tun] [--new-flows | --sessions N]
 #                          [--flows N] [--seconds S] [--runs R] [--warmup W]
-#                          [--dst-mac MAC] [--no-huge] [--aged] [--keep DIR]
+#                          [--dst-mac MAC] [--no-huge] [--aged] [--interleave]
+#                          [--keep DIR]
 #   --mode M     forwarding method: dr (default), nat (real servers on another
 #                port), tun (IPIP); config bench/vipd-M.conf.in
 #   --new-flows  new sessions per second (see above); --flows is then the
@@ -52,6 +63,8 @@
 #   --flows N    distinct flows = frames in the pcap (default 100000)
 #   --seconds S  measured window per process and run (default 10)
 #   --runs R     testpmd/vipd pairs (default 3); --warmup W seconds (default 3)
+#   --interleave both processes at once, taking turns (see above): R rounds
+#                of S seconds each (e.g. --runs 10 --seconds 3)
 #   --dst-mac    the frames' Ethernet destination (default: net_pcap's MAC)
 #   --no-huge    use --no-huge -m 2048 (or more) even when hugepages are available
 #   --aged       vipd's free session slots in random order, as in a director
@@ -82,6 +95,7 @@ AGED=0
 MODE=dr
 NEW_FLOWS=0
 SESSIONS=0
+INTERLEAVE=0
 TARGET=0.50
 
 die() { echo "dr_bench: $*" >&2; exit 1; }
@@ -99,6 +113,7 @@ while [ $# -gt 0 ]; do
 	--keep) KEEP=$2; shift 2 ;;
 	--no-huge) NO_HUGE=1; shift ;;
 	--aged) AGED=1; shift ;;
+	--interleave) INTERLEAVE=1; shift ;;
 	-h|--help) awk 'NR >= 3 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 3 { exit }' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -111,6 +126,8 @@ MODE_UC=${MODE^^}
 [ -f "$BENCH/vipd-$MODE.conf.in" ] || die "$BENCH/vipd-$MODE.conf.in missing"
 [[ $SESSIONS =~ ^[0-9]+$ ]] || die "--sessions must be a number"
 [ "$NEW_FLOWS" = 1 ] && [ "$SESSIONS" != 0 ] && die "--new-flows and --sessions are separate benchmarks"
+[ "$INTERLEAVE" = 1 ] && { [ "$NEW_FLOWS" = 1 ] || [ "$SESSIONS" != 0 ]; } &&
+	die "--interleave is for the packet rate only (not --new-flows or --sessions)"
 if [ -z "$FLOWS" ]; then
 	FLOWS=100000
 	[ "$NEW_FLOWS" = 1 ] && FLOWS=2000000
@@ -158,6 +175,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
 		if kill -0 "$p" 2>/dev/null; then
+			kill -CONT "$p" 2>/dev/null # --interleave: it may be stopped
 			kill -TERM "$p" 2>/dev/null
 			for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 			kill -KILL "$p" 2>/dev/null
@@ -225,6 +243,8 @@ while [ "$MBUFS" -lt "$need" ]; do MBUFS=$((MBUFS * 2 + 1)); done
 cap_mb=$(table_mb "$CAP")
 [ "$BIGCAP" != 0 ] && cap_mb=$(table_mb "$BIGCAP")
 need_mb=$((MBUFS * 2432 / 1048576 + cap_mb + 100))
+# --interleave: testpmd's pool is allocated beside vipd's.
+[ "$INTERLEAVE" = 1 ] && need_mb=$((need_mb + MBUFS * 2432 / 1048576 + 100))
 
 if [ "$(cat /proc/sys/vm/nr_hugepages)" = 0 ]; then
 	echo 512 > /proc/sys/vm/nr_hugepages 2>/dev/null
@@ -428,16 +448,21 @@ print("fill_done=%s fill_s=%.2f fill_sessions=%d fill_per_s=%.0f fill_drops=%d" 
     (s(last) - s(first)) / e if e > 0 else 0, last["r"]["/vipd/stats"]["drop_total"]))
 '
 
+# start_testpmd PREFIX LOG: testpmd io on the pcap, PID in PID.
+start_testpmd() {
+	start_proc testpmd "$1" "$2" 'Press enter to exit|start packet forwarding' \
+		"$TESTPMD" "${EAL_CPU[@]}" --no-pci "${MEM_ARGS[@]}" --file-prefix="$1" \
+		--vdev="net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev=net_null0,no-rx=1 -- \
+		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 --burst=32 \
+		--total-num-mbufs="$MBUFS" --stats-period=1
+}
+
 # run_testpmd I / run_vipd I: one measurement; RESULT gets rate_py's line.
 RESULT=""
 run_testpmd() {
 	local i=$1 prefix="vipd-bench-$$-tp$1" log=$WORK/testpmd-$1.log
 	RESULT=""
-	start_proc testpmd "$prefix" "$log" 'Press enter to exit|start packet forwarding' \
-		"$TESTPMD" "${EAL_CPU[@]}" --no-pci "${MEM_ARGS[@]}" --file-prefix="$prefix" \
-		--vdev="net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev=net_null0,no-rx=1 -- \
-		--forward-mode=io --nb-cores=1 --rxq=1 --txq=1 --burst=32 \
-		--total-num-mbufs="$MBUFS" --stats-period=1 || { stop_proc "$PID" "$prefix"; return 1; }
+	start_testpmd "$prefix" "$log" || { stop_proc "$PID" "$prefix"; return 1; }
 	local pid=$PID
 	nap "$WARMUP"
 	if [ "$NEW_FLOWS" = 1 ]; then
@@ -474,6 +499,12 @@ mac_ok() {
 	return 0
 }
 
+# start_vipd PREFIX LOG CONF: vipd on CONF, PID in PID.
+start_vipd() {
+	start_proc vipd "$1" "$2" '^vipd: ready' \
+		"$VIPD" -f "$3" -- "${EAL_CPU[@]}" --no-pci "${MEM_ARGS[@]}" --file-prefix="$1"
+}
+
 # run_vipd I [CONF TAG]: one measurement of vipd on CONF (default $CONF; TAG
 # names the files, default vd). TAG "full": wait until the fill port has
 # played its pcap first. RESULT gets RATE_PY's line and VMEM the process's
@@ -487,9 +518,7 @@ run_vipd() {
 	[ "$tag" = vd ] || log=$WORK/vipd-$tag-$i.log
 	RESULT=""
 	VMEM=""
-	start_proc vipd "$prefix" "$log" '^vipd: ready' \
-		"$VIPD" -f "$conf" -- "${EAL_CPU[@]}" --no-pci "${MEM_ARGS[@]}" \
-		--file-prefix="$prefix" || { stop_proc "$PID" "$prefix"; return 1; }
+	start_vipd "$prefix" "$log" "$conf" || { stop_proc "$PID" "$prefix"; return 1; }
 	local pid=$PID
 	mac_ok "$log" in "$DST_MAC" || { stop_proc "$pid" "$prefix"; return 2; }
 	if [ "$tag" = full ]; then
@@ -577,6 +606,10 @@ elif [ "$SESSIONS" != 0 ]; then
 	echo "vipd $MODE_UC benchmark with $SESSIONS live sessions: $FLOWS flows of 64-byte UDP to 10.0.0.100:53 measured"
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x 3 vipd processes x ${SECS} s after ${WARMUP} s warm-up"
 	echo "  (b) default table of $CAP sessions; (e) table of $BIGCAP, $FLOWS sessions; (f) table of $BIGCAP filled first with $FILL other flows (net_pcap1 plays them once)"
+elif [ "$INTERLEAVE" = 1 ]; then
+	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53"
+	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; testpmd and vipd both started, taking turns"
+	echo "  (SIGSTOP/SIGCONT): $RUNS rounds of one ${SECS} s window each, 0.5 s after each is continued, testpmd first in odd rounds"
 else
 	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53"
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x ${SECS} s after ${WARMUP} s warm-up"
@@ -737,21 +770,10 @@ fi
 ratios=()
 tps=()
 vps=()
-for i in $(seq 1 "$RUNS"); do
-	run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-	t=$RESULT
-	run_vipd "$i"
-	rc=$?
-	if [ $rc = 2 ]; then
-		# The port's MAC is not the one the frames carry: remake them and retry.
-		remake_for "$RESULT"
-		run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-		t=$RESULT
-		run_vipd "$i"
-		rc=$?
-	fi
-	[ $rc = 0 ] || { echo "run $i: vipd could not be measured" >&2; bad=1; continue; }
-	v=$RESULT
+# record_run I T V: one pair's line, from testpmd's and vipd's RATE_PY lines.
+record_run() {
+	local i=$1 t=$2 v=$3
+	local tp vp ve sess drops reasons ratio
 	tp=$(field eth_pps "$t")
 	vp=$(field vipd_pps "$v")
 	ve=$(field eth_pps "$v")
@@ -762,18 +784,85 @@ for i in $(seq 1 "$RUNS"); do
 	ratios+=("$ratio")
 	tps+=("$tp")
 	vps+=("$vp")
-	printf 'run %d: testpmd io %7s Mpps | vipd %s %7s Mpps (null port %s Mpps) | ratio %s | sessions %s | drops %s (%s)\n' \
-		"$i" "$(mpps "$tp")" "$MODE_UC" "$(mpps "$vp")" "$(mpps "$ve")" "$ratio" "$sess" "$drops" "$reasons"
+	printf '%s %d: testpmd io %7s Mpps | vipd %s %7s Mpps (null port %s Mpps) | ratio %s | sessions %s | drops %s (%s)\n' \
+		"$([ "$INTERLEAVE" = 1 ] && echo round || echo run)" "$i" "$(mpps "$tp")" "$MODE_UC" \
+		"$(mpps "$vp")" "$(mpps "$ve")" "$ratio" "$sess" "$drops" "$reasons"
 	[ "$sess" = "$FLOWS" ] || echo "  warning: $sess live sessions, expected $FLOWS"
 	[ "$drops" = 0 ] || echo "  warning: vipd dropped packets during the window"
-done
+}
+
+# window PID PREFIX OUT CMD...: continue a stopped process, sample it over
+# SECS, stop it again.
+window() {
+	local pid=$1 prefix=$2 out=$3
+	shift 3
+	kill -CONT "$pid" || return 1
+	nap 0.5
+	sample "$out" "$prefix" "$@" 2>>"$WORK/interleave.log"
+	local rc=$?
+	kill -STOP "$pid"
+	return $rc
+}
+
+if [ "$INTERLEAVE" = 1 ]; then
+	tpre="vipd-bench-$$-tpi" vpre="vipd-bench-$$-vdi"
+	for attempt in 1 2; do
+		start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
+		tpid=$PID
+		kill -STOP "$tpid"
+		start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
+		vpid=$PID
+		mac_ok "$WORK/vipd-i.log" in "$DST_MAC" && break
+		[ "$attempt" = 1 ] || die "the in port's MAC is still not the frames' ($RESULT)"
+		kill -CONT "$tpid"
+		stop_proc "$tpid" "$tpre"
+		stop_proc "$vpid" "$vpre"
+		remake_for "$RESULT"
+	done
+	nap "$WARMUP" # vipd's first pass through the pcap makes its sessions
+	kill -STOP "$vpid"
+	for i in $(seq 1 "$RUNS"); do
+		tw=(window "$tpid" "$tpre" "$WORK/tp-$i.json" /ethdev/stats,0 /ethdev/stats,1)
+		vw=(window "$vpid" "$vpre" "$WORK/vd-$i.json" /ethdev/stats,0 /ethdev/stats,1 /vipd/stats)
+		if [ $((i % 2)) = 1 ]; then
+			"${tw[@]}" && "${vw[@]}"
+		else
+			"${vw[@]}" && "${tw[@]}"
+		fi || { echo "round $i: could not be measured" >&2; bad=1; continue; }
+		record_run "$i" "$("$PY" -c "$RATE_PY" "$WORK/tp-$i.json")" \
+			"$("$PY" -c "$RATE_PY" "$WORK/vd-$i.json")"
+	done
+	kill -CONT "$tpid" "$vpid"
+	"$VIPCTL" -p "$vpre" stats > "$WORK/vipctl-stats-i.txt" 2>&1
+	stop_proc "$tpid" "$tpre"
+	stop_proc "$vpid" "$vpre"
+else
+	for i in $(seq 1 "$RUNS"); do
+		run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
+		t=$RESULT
+		run_vipd "$i"
+		rc=$?
+		if [ $rc = 2 ]; then
+			# The port's MAC is not the one the frames carry: remake them and retry.
+			remake_for "$RESULT"
+			run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
+			t=$RESULT
+			run_vipd "$i"
+			rc=$?
+		fi
+		[ $rc = 0 ] || { echo "run $i: vipd could not be measured" >&2; bad=1; continue; }
+		record_run "$i" "$t" "$RESULT"
+	done
+fi
 
 [ ${#ratios[@]} -gt 0 ] || die "no run could be measured (logs: rerun with --keep DIR)"
 
 mr=$(median "${ratios[@]}")
 mt=$(median "${tps[@]}")
 mv=$(median "${vps[@]}")
-echo "median of ${#ratios[@]}: testpmd io $(mpps "$mt") Mpps, vipd $MODE_UC $(mpps "$mv") Mpps, ratio vipd/testpmd $mr"
+how=""
+[ "$INTERLEAVE" = 1 ] && how=" (interleaved rounds)"
+echo "median of ${#ratios[@]}$how: testpmd io $(mpps "$mt") Mpps, vipd $MODE_UC $(mpps "$mv") Mpps, ratio vipd/testpmd $mr"
 echo "target ($ISSUE): vipd $MODE_UC >= $(pct "$TARGET")% of testpmd io with $FLOWS active flows: $(verdict "$mr" "$TARGET")"
 [ $bad = 0 ] || echo "warning: some runs could not be measured (see above)"
 exit 0
