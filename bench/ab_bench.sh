@@ -20,8 +20,16 @@
 #   A against itself gives the noise: on the 2026-12-03 machine, rounds
 #   spread 0.93-1.05 with medians of 8 rounds within 2 %.
 #
+# --interleave: A and B each alone on the CPUs, as dr_bench.sh runs vipd,
+# but both started once and taking turns (SIGSTOP/SIGCONT): each round
+# measures one SECS window of each, back to back, A first in odd rounds and
+# B first in even ones, 0.5 s after each is continued. Nothing shares the
+# caches with the measured process; the host's load is what the two windows
+# of a round share. For changes whose effect may come from the caches
+# (prefetch hints, layouts), which the concurrent rounds blur.
+#
 # usage: bench/ab_bench.sh A B [--mode dr|nat|tun] [--flows N] [--rounds R]
-#                              [--seconds S]
+#                              [--seconds S] [--interleave]
 #   A, B       vipd binaries (e.g. build/vipd and another build directory's)
 #   --rounds   rounds (default 8, even: each CPU assignment as often)
 set -u
@@ -34,11 +42,12 @@ FLOWS=100000
 ROUNDS=8
 SECS=6
 WARMUP=2
+INTERLEAVE=0
 DST_MAC=02:70:63:61:70:00 # net_pcap's MAC for its first port
 
 die() { echo "ab_bench: $*" >&2; exit 1; }
 
-[ $# -ge 2 ] || { sed -n '3,28p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '3,37p' "$0"; exit 2; }
 A=$1 B=$2
 shift 2
 while [ $# -gt 0 ]; do
@@ -47,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--flows) FLOWS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
+	--interleave) INTERLEAVE=1; shift ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -63,6 +73,7 @@ HP_ORIG=""
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null # --interleave: it may be stopped
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${PIDS[@]}"; do
@@ -127,26 +138,9 @@ ready() { # PID PREFIX
 }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; rm -rf "/var/run/dpdk/$2"; }
 
-echo "ab_bench: $MODE, $FLOWS flows, $ROUNDS rounds of ${SECS} s; A=$A B=$B"
-ratios=()
-for r in $(seq 1 "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then wa=$CPU1 wb=$CPU0; else wa=$CPU0 wb=$CPU1; fi
-	pa_=ab$$a$r pb_=ab$$b$r
-	start "$A" "$pa_" "$wb" "$wa"; pa=$PID
-	start "$B" "$pb_" "$wa" "$wb"; pb=$PID
-	ready "$pa" "$pa_" && ready "$pb" "$pb_" || die "round $r: a vipd did not start"
-	sleep "$WARMUP"
-	# Both sampled over the same window, on one connection each.
-	"$PY" "$BENCH/tel_sample.py" "/var/run/dpdk/$pa_/dpdk_telemetry.v2" "$SECS" /ethdev/stats,1 \
-		>"$WORK/a$r.json" &
-	sa=$!
-	"$PY" "$BENCH/tel_sample.py" "/var/run/dpdk/$pb_/dpdk_telemetry.v2" "$SECS" /ethdev/stats,1 \
-		>"$WORK/b$r.json" &
-	sb=$!
-	wait "$sa" "$sb"
-	stop "$pa" "$pa_"
-	stop "$pb" "$pb_"
-	line=$("$PY" - "$WORK/a$r.json" "$WORK/b$r.json" <<'EOF'
+# pair A_JSON B_JSON: "A_Mpps B_Mpps B/A" from two tel_sample.py outputs.
+pair() {
+	"$PY" - "$1" "$2" <<'EOF'
 import json, sys
 def pps(f):
     d = json.load(open(f))
@@ -154,11 +148,63 @@ def pps(f):
 a, b = pps(sys.argv[1]), pps(sys.argv[2])
 print("%.2f %.2f %.3f" % (a / 1e6, b / 1e6, b / a if a else 0))
 EOF
-) || die "round $r: no sample"
-	read -r ma mb ra <<<"$line"
-	echo "round $r: A $ma Mpps (worker cpu $wa) | B $mb Mpps (worker cpu $wb) | B/A $ra"
-	ratios+=("$ra")
-done
+}
+sample() { # PREFIX OUT
+	"$PY" "$BENCH/tel_sample.py" "/var/run/dpdk/$1/dpdk_telemetry.v2" "$SECS" /ethdev/stats,1 >"$2"
+}
+
+ratios=()
+if [ "$INTERLEAVE" = 1 ]; then
+	echo "ab_bench: $MODE, $FLOWS flows, $ROUNDS interleaved rounds of ${SECS} s; A=$A B=$B"
+	pa_=ab$$ai pb_=ab$$bi
+	# Main lcore on the first CPU, worker on the second, as dr_bench.sh.
+	start "$A" "$pa_" "$CPU0" "$CPU1"; pa=$PID
+	ready "$pa" "$pa_" || die "A did not start"
+	kill -STOP "$pa"
+	start "$B" "$pb_" "$CPU0" "$CPU1"; pb=$PID
+	ready "$pb" "$pb_" || die "B did not start"
+	sleep "$WARMUP"
+	kill -STOP "$pb"
+	kill -CONT "$pa"
+	sleep "$WARMUP"
+	kill -STOP "$pa"
+	# turn PID PREFIX OUT: one window of a stopped process.
+	turn() { kill -CONT "$1"; sleep 0.5; sample "$2" "$3"; local rc=$?; kill -STOP "$1"; return $rc; }
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then
+			turn "$pa" "$pa_" "$WORK/a$r.json" && turn "$pb" "$pb_" "$WORK/b$r.json"
+		else
+			turn "$pb" "$pb_" "$WORK/b$r.json" && turn "$pa" "$pa_" "$WORK/a$r.json"
+		fi || die "round $r: no sample"
+		read -r ma mb ra <<<"$(pair "$WORK/a$r.json" "$WORK/b$r.json")" || die "round $r: no sample"
+		echo "round $r: A $ma Mpps | B $mb Mpps | B/A $ra"
+		ratios+=("$ra")
+	done
+	kill -CONT "$pa" "$pb"
+	stop "$pa" "$pa_"
+	stop "$pb" "$pb_"
+else
+	echo "ab_bench: $MODE, $FLOWS flows, $ROUNDS rounds of ${SECS} s; A=$A B=$B"
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then wa=$CPU1 wb=$CPU0; else wa=$CPU0 wb=$CPU1; fi
+		pa_=ab$$a$r pb_=ab$$b$r
+		start "$A" "$pa_" "$wb" "$wa"; pa=$PID
+		start "$B" "$pb_" "$wa" "$wb"; pb=$PID
+		ready "$pa" "$pa_" && ready "$pb" "$pb_" || die "round $r: a vipd did not start"
+		sleep "$WARMUP"
+		# Both sampled over the same window, on one connection each.
+		sample "$pa_" "$WORK/a$r.json" &
+		sa=$!
+		sample "$pb_" "$WORK/b$r.json" &
+		sb=$!
+		wait "$sa" "$sb"
+		stop "$pa" "$pa_"
+		stop "$pb" "$pb_"
+		read -r ma mb ra <<<"$(pair "$WORK/a$r.json" "$WORK/b$r.json")" || die "round $r: no sample"
+		echo "round $r: A $ma Mpps (worker cpu $wa) | B $mb Mpps (worker cpu $wb) | B/A $ra"
+		ratios+=("$ra")
+	done
+fi
 med=$(printf '%s\n' "${ratios[@]}" | sort -n |
 	awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 echo "B/A: ${ratios[*]}; median $med"
