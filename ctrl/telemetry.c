@@ -359,6 +359,12 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 		snprintf(ratio, sizeof(ratio), "%.4f",
 			 l->loops ? (double)l->sleeps / (double)l->loops : 0.0);
 		rte_tel_data_add_dict_string(e, "idle_ratio", ratio);
+		rte_tel_data_add_dict_u64(e, "busy_cycles", l->busy_cycles);
+		rte_tel_data_add_dict_u64(e, "busy_packets", l->busy_pkts);
+		snprintf(ratio, sizeof(ratio), "%.1f",
+			 l->busy_pkts ? (double)l->busy_cycles / (double)l->busy_pkts : 0.0);
+		rte_tel_data_add_dict_string(e, "cycles_per_packet", ratio);
+		rte_tel_data_add_dict_u64(e, "tsc_hz", rte_get_tsc_hz());
 		rte_tel_data_add_dict_u64(e, "sessions", l->sessions);
 		rte_tel_data_add_dict_u64(e, "templates", l->templates);
 		rte_tel_data_add_dict_u64(e, "session_capacity", dp_workers[w]->sess->cap);

@@ -349,9 +349,10 @@ static int cmd_status(int fd, int argc, char **argv, bool as_json)
 	const char *k;
 	json_t *e;
 	json_object_foreach(wk, k, e)
-		printf("worker %s: lcore %lld, busy %s, idle %s, sessions %lld of %lld\n", k + 1,
-		       (long long)num(e, "lcore"), str(e, "busy_ratio"), str(e, "idle_ratio"),
-		       (long long)num(e, "sessions"), (long long)num(e, "session_capacity"));
+		printf("worker %s: lcore %lld, busy %s, idle %s, %s cycles/packet, sessions %lld of %lld\n",
+		       k + 1, (long long)num(e, "lcore"), str(e, "busy_ratio"), str(e, "idle_ratio"),
+		       str(e, "cycles_per_packet"), (long long)num(e, "sessions"),
+		       (long long)num(e, "session_capacity"));
 	json_object_foreach(svcs, k, e) {
 		unsigned up = 0, all = 0;
 		const char *rk;

@@ -19,9 +19,15 @@ static inline void clock_init(void)
 	clock_tsc_per_tick = rte_get_tsc_hz() / VIPD_TICK_HZ;
 }
 
+/* The tick a TSC reading falls in. */
+static inline uint32_t clock_ticks_of(uint64_t tsc)
+{
+	return (uint32_t)(tsc / clock_tsc_per_tick);
+}
+
 static inline uint32_t clock_now(void)
 {
-	return (uint32_t)(rte_rdtsc() / clock_tsc_per_tick);
+	return clock_ticks_of(rte_rdtsc());
 }
 
 static inline uint32_t clock_secs_to_ticks(double s)

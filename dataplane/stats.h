@@ -37,6 +37,10 @@ struct stats_port {
 struct stats_lcore {
 	struct stats_port port[VIPD_MAX_PORTS];
 	uint64_t loops, busy_loops, sleeps;
+	/* TSC cycles of the loops that found work, and the packets they
+	 * handled: the worker's cost of a packet, PMDs included (VPP's
+	 * "clocks per packet"). */
+	uint64_t busy_cycles, busy_pkts;
 	uint64_t sessions; /* live, this lcore */
 	uint64_t templates;
 	/* NAT packets whose destination was not their real server's service

@@ -796,10 +796,11 @@ int worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp_qs, w->id);
 	while (!dp_quit) {
 		unsigned work = 0;
+		uint64_t t0 = rte_rdtsc();
 		w->snap = __atomic_load_n(&dp_snap, __ATOMIC_ACQUIRE);
 		if (unlikely(w->snap->version != w->snap_version))
 			worker_snap_changed(w, w->snap);
-		w->now = clock_now();
+		w->now = clock_ticks_of(t0);
 		for (uint16_t q = 0; q < w->n_rxq; q++) {
 			uint16_t pidx = w->rxq[q].port;
 			uint16_t n = rte_eth_rx_burst(port_tab[pidx].id, w->rxq[q].queue, pkts,
@@ -822,6 +823,8 @@ int worker_main(void *arg)
 		w->st->loops++;
 		if (work) {
 			w->st->busy_loops++;
+			w->st->busy_cycles += rte_rdtsc() - t0;
+			w->st->busy_pkts += work;
 			idle = 0;
 			sleep_us = 1;
 		} else if (++idle > IDLE_SPINS && w->idle_max_us) {

@@ -9,6 +9,7 @@ zero and a test never sees another's changes."""
 
 import json
 import os
+import re
 import shutil
 import stat
 import time
@@ -505,6 +506,12 @@ def test_status_shows_services_and_their_live_real_servers(lab, web):
     cp = ops.vipctl(web, "status")
     assert cp.returncode == 0, cp.stderr
     assert "worker 0:" in cp.stdout, cp.stdout
+    # What a packet cost the worker: TSC cycles of its busy loops over their packets.
+    w0 = json.loads(listing(web, "status", "--json"))["workers"]["w0"]
+    assert w0["busy_packets"] > 0 and w0["busy_cycles"] > 0 and w0["tsc_hz"] > 0, w0
+    cpp = float(w0["cycles_per_packet"])
+    assert abs(cpp - w0["busy_cycles"] / w0["busy_packets"]) <= 0.05 * cpp + 0.1, w0
+    assert re.search(r"worker 0: .*, [0-9]+\.[0-9] cycles/packet,", cp.stdout), cp.stdout
     assert f"service {VIP}:80/TCP rr DR: 2 of 2 real servers up" in cp.stdout, cp.stdout
     ok(web, "del-rs", SVC, "10.99.0.12:80")
     cp = ops.vipctl(web, "status")
