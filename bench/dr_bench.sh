@@ -595,6 +595,26 @@ remake_for() {
 	fi
 }
 
+# pair_run I RUN_VIPD: run_testpmd I, then RUN_VIPD I (run_vipd or
+# run_vipd_new); once more after remaking the input when vipd's port has
+# another MAC than the frames carry. T gets testpmd's line, RESULT vipd's.
+T=""
+pair_run() {
+	local i=$1 fn=$2 rc
+	run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; return 1; }
+	T=$RESULT
+	"$fn" "$i"
+	rc=$?
+	if [ $rc = 2 ]; then
+		remake_for "$RESULT"
+		run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; return 1; }
+		T=$RESULT
+		"$fn" "$i"
+		rc=$?
+	fi
+	[ $rc = 0 ] || { echo "run $i: vipd could not be measured" >&2; return 1; }
+}
+
 # --- report header ---------------------------------------------------------
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 dpdkv=$(pkg-config --modversion libdpdk 2>/dev/null || dpkg-query -W -f '${Version}' dpdk 2>/dev/null)
@@ -629,18 +649,8 @@ if [ "$NEW_FLOWS" = 1 ]; then
 	tps=()
 	nps=()
 	for i in $(seq 1 "$RUNS"); do
-		run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-		t=$RESULT
-		run_vipd_new "$i"
-		rc=$?
-		if [ $rc = 2 ]; then
-			remake_for "$RESULT"
-			run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-			t=$RESULT
-			run_vipd_new "$i"
-			rc=$?
-		fi
-		[ $rc = 0 ] || { echo "run $i: vipd could not be measured" >&2; bad=1; continue; }
+		pair_run "$i" run_vipd_new || { bad=1; continue; }
+		t=$T
 		v=$RESULT
 		# Slice medians on both sides (bench/nf_rate.py); the window means
 		# are printed beside them.
@@ -838,20 +848,8 @@ if [ "$INTERLEAVE" = 1 ]; then
 	stop_proc "$vpid" "$vpre"
 else
 	for i in $(seq 1 "$RUNS"); do
-		run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-		t=$RESULT
-		run_vipd "$i"
-		rc=$?
-		if [ $rc = 2 ]; then
-			# The port's MAC is not the one the frames carry: remake them and retry.
-			remake_for "$RESULT"
-			run_testpmd "$i" || { echo "run $i: testpmd could not be measured" >&2; bad=1; continue; }
-			t=$RESULT
-			run_vipd "$i"
-			rc=$?
-		fi
-		[ $rc = 0 ] || { echo "run $i: vipd could not be measured" >&2; bad=1; continue; }
-		record_run "$i" "$t" "$RESULT"
+		pair_run "$i" run_vipd || { bad=1; continue; }
+		record_run "$i" "$T" "$RESULT"
 	done
 fi
 
