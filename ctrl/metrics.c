@@ -198,6 +198,17 @@ static void write_dataplane(struct evbuffer *b)
 	help(b, "vipd_worker_busy_ratio", "gauge", "Share of poll loops that found work, last second");
 	for (unsigned w = 0; w < dp_n_workers; w++)
 		evbuffer_add_printf(b, "vipd_worker_busy_ratio{worker=\"%u\"} %.4f\n", w, busy_ratio[w]);
+	/* rate(cycles) / rate(packets): what a packet costs the worker, PMDs included. */
+	help(b, "vipd_worker_busy_cycles_total", "counter",
+	     "TSC cycles of the poll loops that found work");
+	for (unsigned w = 0; w < dp_n_workers; w++)
+		evbuffer_add_printf(b, "vipd_worker_busy_cycles_total{worker=\"%u\"} %llu\n", w,
+				    (unsigned long long)stats_lc[w]->busy_cycles);
+	help(b, "vipd_worker_busy_packets_total", "counter",
+	     "Packets handled by the poll loops that found work");
+	for (unsigned w = 0; w < dp_n_workers; w++)
+		evbuffer_add_printf(b, "vipd_worker_busy_packets_total{worker=\"%u\"} %llu\n", w,
+				    (unsigned long long)stats_lc[w]->busy_pkts);
 	help(b, "vipd_worker_sessions", "gauge", "Live sessions held by the worker");
 	for (unsigned w = 0; w < dp_n_workers; w++)
 		evbuffer_add_printf(b, "vipd_worker_sessions{worker=\"%u\"} %llu\n", w,

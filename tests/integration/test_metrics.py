@@ -121,7 +121,8 @@ def test_metrics_parse_with_prometheus_parser(lab, vipd):
             "vipd_service_new_sessions_per_second", "vipd_realserver_packets",
             "vipd_realserver_connections", "vipd_realserver_up", "vipd_realserver_weight",
             "vipd_drops", "vipd_port_rx_packets", "vipd_port_tx_packets",
-            "vipd_worker_busy_ratio", "vipd_worker_sessions", "vipd_vrrp_master"}
+            "vipd_worker_busy_ratio", "vipd_worker_sessions", "vipd_vrrp_master",
+            "vipd_worker_busy_cycles", "vipd_worker_busy_packets"}
     assert want <= set(fams), f"missing families: {want - set(fams)}"
     for name, fam in fams.items():
         if fam.type == "counter":
@@ -133,6 +134,9 @@ def test_metrics_parse_with_prometheus_parser(lab, vipd):
     assert value(fams, "vipd_realserver_weight", realserver=RS2) == 1
     for s in fams["vipd_worker_busy_ratio"].samples:
         assert 0 <= s.value <= 1, s
+    # The worker handled the test's packets, and its busy loops took time.
+    assert value(fams, "vipd_worker_busy_packets", worker="0") > 0
+    assert value(fams, "vipd_worker_busy_cycles", worker="0") > 0
 
 
 def test_metrics_http_only_get_metrics(lab, vipd):
