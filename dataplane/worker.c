@@ -98,138 +98,6 @@ void worker_tx_port(struct worker *w, uint16_t pidx)
 	w->txn[pidx] = 0;
 }
 
-/* Account a session's end and free its slot. */
-static void sess_end(struct worker *w, struct sess *s)
-{
-	struct stats_lcore *st = w->st;
-	if (s->key.kflags & SESS_KEY_TEMPLATE) {
-		st->templates--;
-	} else {
-		/* A removed real server's slot may serve another one now. */
-		if (rs_get(s->rs)) {
-			struct stats_ctr *rc = &st->rs[rs_handle_idx(s->rs)];
-			if (s->state == TCPS_ESTABLISHED)
-				rc->active--;
-			else
-				rc->inactive--;
-		}
-		if (s->aux)
-			sess_at(w->sess, s->aux)->aux--;
-		if (s->nat_addr) {
-			struct sess_key rk = sess_reply_key(s);
-			sess_index_del(w->sess, &rk, sess_hash(&rk), s);
-		}
-		st->sessions--;
-	}
-}
-
-static bool on_expire(void *arg, struct sess_table *t, struct sess *s)
-{
-	struct worker *w = arg;
-	/* A template lives on while connections it placed are alive. */
-	if ((s->key.kflags & SESS_KEY_TEMPLATE) && s->aux > 0) {
-		const struct snap_svc *v =
-			snap_svc_find(w->snap, s->key.daddr, s->key.dport, s->key.proto);
-		sess_touch(t, s, w->now, v && v->persist_ticks ? v->persist_ticks : VIPD_TICK_HZ);
-		return false;
-	}
-	sess_end(w, s);
-	return true;
-}
-
-static void sess_kill(struct worker *w, struct sess *s)
-{
-	sess_end(w, s);
-	sess_delete(w->sess, s);
-}
-
-static uint32_t state_timeout(const struct snap *sn, uint8_t state)
-{
-	switch (state) {
-	case TCPS_ESTABLISHED:
-		return sn->t_tcp;
-	case TCPS_FIN_WAIT:
-		return sn->t_tcpfin;
-	case TCPS_UDP:
-		return sn->t_udp;
-	default:
-		return tcpstate_fixed_secs(state) * VIPD_TICK_HZ;
-	}
-}
-
-static void set_state(struct worker *w, struct sess *s, uint8_t ns)
-{
-	if (ns == s->state)
-		return;
-	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	if (rs_get(s->rs) == NULL)
-		; /* counted for a real server that is gone: nothing to move */
-	else if (s->state == TCPS_ESTABLISHED)
-		rc->active--, rc->inactive++;
-	else if (ns == TCPS_ESTABLISHED)
-		rc->active++, rc->inactive--;
-	uint32_t old = state_timeout(w->snap, s->state);
-	s->state = ns;
-	uint32_t nt = state_timeout(w->snap, ns);
-	if (nt != old)
-		sess_touch(w->sess, s, w->now, nt);
-}
-
-static struct sess *new_session(struct worker *w, const struct snap_svc *svc,
-				struct pkt_info *pi, uint16_t pidx, struct rte_mbuf *m)
-{
-	uint32_t tmpl = 0, handle;
-	handle = svc->persist_ticks ? worker_schedule_persistent(w, svc, pi, &tmpl)
-				    : worker_schedule(w, svc, pi);
-	if (handle == 0) {
-		w->st->svc[svc->slot].drops++;
-		drop(w, pidx, m, VIPD_DROP_NO_DEST);
-		return NULL;
-	}
-	const struct rs_slot *r = &rs_slots[rs_handle_idx(handle)];
-	struct sess_key rk;
-	uint64_t rh = 0;
-	if (r->fwd == CONF_FWD_NAT) {
-		/* The reply key's bucket: fetch it while the session is inserted. */
-		rh = sess_key_set(&rk, r->addr, pi->key.saddr, r->port, pi->key.sport,
-				  pi->key.proto, SESS_KEY_REPLY);
-		sess_prefetch(w->sess, rh);
-	}
-	uint8_t st = pi->key.proto == IPPROTO_TCP ? TCPS_NONE : TCPS_UDP;
-	struct sess *s = sess_insert(w->sess, &pi->key, pi->hash, w->now,
-				     state_timeout(w->snap, st));
-	if (s == NULL) {
-		w->st->svc[svc->slot].drops++;
-		drop(w, pidx, m, VIPD_DROP_SESS_FULL);
-		return NULL;
-	}
-	s->rs = handle;
-	s->svc = svc->slot;
-	s->state = st;
-	s->aux = tmpl;
-	s->in_port = (uint8_t)pidx;
-	memcpy(s->cmac, &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, 6);
-	if (r->fwd == CONF_FWD_NAT) {
-		s->nat_addr = r->addr;
-		s->nat_port = r->port;
-		if (sess_index_add(w->sess, &rk, rh, s) < 0) {
-			/* Nothing was counted for it yet: just give the slot back. */
-			s->nat_addr = 0;
-			sess_delete(w->sess, s);
-			w->st->svc[svc->slot].drops++;
-			drop(w, pidx, m, VIPD_DROP_SESS_FULL);
-			return NULL;
-		}
-	}
-	if (tmpl)
-		sess_at(w->sess, tmpl)->aux++;
-	w->st->rs[rs_handle_idx(handle)].inactive++;
-	w->st->rs[rs_handle_idx(handle)].conns++;
-	w->st->svc[svc->slot].conns++;
-	w->st->sessions++;
-	return s;
-}
-
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
@@ -258,7 +126,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 	/* A new SYN on a closing session starts a new connection (port reuse). */
 	if (s && tcp && (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN &&
 	    tcpstate_closing(s->state)) {
-		sess_kill(w, s);
+		worker_sess_kill(w, s);
 		s = NULL;
 	}
 	if (s == NULL) {
@@ -266,7 +134,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			drop(w, pidx, m, VIPD_DROP_TCP_NOT_SYN);
 			return;
 		}
-		s = new_session(w, svc, pi, pidx, m);
+		s = worker_new_session(w, svc, pi, pidx, m);
 		if (s == NULL)
 			return;
 		/* A new UDP flow needs nothing the lean path leaves out (no state
@@ -277,14 +145,15 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 	const struct rs_slot *r = rs_get(s->rs);
 	if (r == NULL || !rs_up(r)) {
 		if (sn->expire_nodest)
-			sess_kill(w, s);
+			worker_sess_kill(w, s);
 		drop(w, pidx, m, VIPD_DROP_DEST_GONE);
 		return;
 	}
 	if (tcp)
-		set_state(w, s, tcpstate_next(r->fwd == CONF_FWD_NAT ? TCPDIR_INPUT : TCPDIR_INPUT_ONLY,
-					      s->state, pi->tcp_flags));
-	sess_touch(w->sess, s, w->now, state_timeout(sn, s->state));
+		worker_set_state(w, s,
+				 tcpstate_next(r->fwd == CONF_FWD_NAT ? TCPDIR_INPUT : TCPDIR_INPUT_ONLY,
+					       s->state, pi->tcp_flags));
+	sess_touch(w->sess, s, w->now, worker_state_timeout(sn, s->state));
 
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
 	struct stats_ctr *vc = &w->st->svc[s->svc];
@@ -449,58 +318,6 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		tx(w, out, m);
 }
 
-/*
- * The session of a packet going back to a client through the director (NAT
- * reply or related ICMP error), with its TTL checked; NULL when dropped.
- */
-static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
-				  const struct pkt_info *pi, enum vipd_drop miss,
-				  struct rte_ipv4_hdr **ipp)
-{
-	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
-	struct rte_ipv4_hdr *ip =
-		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
-	if (s == NULL || ip->time_to_live <= 1) {
-		drop(w, pidx, m, s ? VIPD_DROP_IP_TTL : miss);
-		return NULL;
-	}
-	*ipp = ip;
-	return s;
-}
-
-/* Out of the port the client's packets came in on, to the hop they came from. */
-static void send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	uint64_t cmac = 0;
-	memcpy(&cmac, s->cmac, 6);
-	pkt_set_macs(eth, cmac, port_tab[s->in_port].mac64);
-	tx(w, s->in_port, m);
-}
-
-/* Real server to client (NAT): back to the VIP's address, to the client's hop. */
-static void nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
-{
-	struct rte_ipv4_hdr *ip;
-	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_NAT_NO_SESSION, &ip);
-	if (s == NULL)
-		return;
-	if (s->key.proto == IPPROTO_TCP)
-		set_state(w, s, tcpstate_next(TCPDIR_OUTPUT, s->state, pi->tcp_flags));
-	sess_touch(w->sess, s, w->now, state_timeout(w->snap, s->state));
-	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	struct stats_ctr *vc = &w->st->svc[s->svc];
-	rc->out_pkts++;
-	rc->out_bytes += m->pkt_len;
-	vc->out_pkts++;
-	vc->out_bytes += m->pkt_len;
-	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
-	xmit_ttl_dec(ip);
-	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
-			 s->key.dport);
-	send_to_client(w, m, s);
-}
-
 static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 			     struct rte_mbuf **excp, uint16_t *nexcp)
 {
@@ -534,21 +351,6 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 	/* DR and TUN carry it unchanged, as they carry the flow. */
 	forward(w, pidx, m, pi, r);
 }
-
-/* An ICMP error from a NAT real server about a client's flow: to the client. */
-static void icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
-{
-	struct rte_ipv4_hdr *ip;
-	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_ICMP_NO_SESSION, &ip);
-	if (s == NULL)
-		return;
-	struct icmp_quote q = { 0 }; /* classify checked the quote */
-	icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
-	xmit_ttl_dec(ip);
-	icmp_nat(ip, &q, false, s->key.daddr, s->key.dport);
-	send_to_client(w, m, s);
-}
-
 
 /* Which worker handles this client: both directions of a flow, and all of a
  * persistent client's flows, meet on one worker whatever RSS did. */
@@ -698,13 +500,13 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		}
 		switch (pi[i].verdict) {
 		case PKT_NAT_REPLY:
-			nat_reply(w, pidx, m, &pi[i]);
+			worker_nat_reply(w, pidx, m, &pi[i]);
 			break;
 		case PKT_ICMP_IN:
 			icmp_in(w, pidx, m, &pi[i]);
 			break;
 		case PKT_ICMP_OUT:
-			icmp_out(w, pidx, m, &pi[i]);
+			worker_icmp_out(w, pidx, m, &pi[i]);
 			break;
 		case PKT_REPLY:
 			if (pi[i].drop == VIPD_DROP_MAX)
@@ -815,7 +617,7 @@ int worker_main(void *arg)
 		if (w->id == 0)
 			work += drain_inject(w);
 		worker_tx_flush(w);
-		sess_expire(w->sess, w->now, EXPIRE_BUDGET, on_expire, w);
+		sess_expire(w->sess, w->now, EXPIRE_BUDGET, worker_on_expire, w);
 		worker_flush_step(w);
 		w->snap = NULL;
 		rte_rcu_qsbr_quiescent(dp_qs, w->id);

@@ -57,18 +57,7 @@ void worker_flush_step(struct worker *w)
 			sess_index_del(t, &rk, sess_hash(&rk), s);
 			s->nat_addr = 0;
 		}
-		if (!(s->key.kflags & SESS_KEY_TEMPLATE)) {
-			struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-			if (rs_get(s->rs) == NULL)
-				;
-			else if (s->state == TCPS_ESTABLISHED)
-				rc->active--;
-			else
-				rc->inactive--;
-			w->st->sessions--;
-		} else {
-			w->st->templates--;
-		}
+		worker_sess_uncount(w, s);
 		sess_delete(t, s);
 	}
 	if (w->flush_cursor >= t->idx_end) {

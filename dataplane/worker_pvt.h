@@ -9,8 +9,10 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/clock.h"
 #include "dataplane/drop.h"
 #include "dataplane/port.h"
+#include "dataplane/tcpstate.h"
 #include "dataplane/worker.h"
 
 static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enum vipd_drop why)
@@ -53,5 +55,40 @@ void worker_snap_changed(struct worker *w, const struct snap *sn);
 bool worker_reject(struct worker *w, uint16_t pidx, struct rte_mbuf *m);
 /* A part of a flush the control core asked for (dp_flush_gen). */
 void worker_flush_step(struct worker *w);
+
+/* worker_conn.c: connections, their state and end, and packets toward clients. */
+
+/* How long a session in state lives past its last packet, in ticks. */
+static inline uint32_t worker_state_timeout(const struct snap *sn, uint8_t state)
+{
+	switch (state) {
+	case TCPS_ESTABLISHED:
+		return sn->t_tcp;
+	case TCPS_FIN_WAIT:
+		return sn->t_tcpfin;
+	case TCPS_UDP:
+		return sn->t_udp;
+	default:
+		return tcpstate_fixed_secs(state) * VIPD_TICK_HZ;
+	}
+}
+
+/* A new connection of svc: scheduled, inserted (with its NAT reply key) and
+ * counted; NULL when m was dropped (no real server, a full table). */
+struct sess *worker_new_session(struct worker *w, const struct snap_svc *svc,
+				struct pkt_info *pi, uint16_t pidx, struct rte_mbuf *m);
+/* Step s to protocol state ns: its real server's active/inactive counts and
+ * its expiry follow. */
+void worker_set_state(struct worker *w, struct sess *s, uint8_t ns);
+/* End s now (counts, its template's, its reply key) and free its slot. */
+void worker_sess_kill(struct worker *w, struct sess *s);
+/* What ends a connection's or a template's count; not its slot. */
+void worker_sess_uncount(struct worker *w, const struct sess *s);
+/* sess_expire()'s callback (arg: the worker). */
+bool worker_on_expire(void *arg, struct sess_table *t, struct sess *s);
+/* A NAT real server's reply: back to the VIP's address, to the client. */
+void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi);
+/* An ICMP error from a NAT real server about a client's flow: to the client. */
+void worker_icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi);
 
 #endif
