@@ -21,9 +21,11 @@
  *   defaults: 100000 lines (the benchmark's flows), 16 MB, 2 MB hugepages
  *   (MAP_HUGETLB: needs free hugepages), 2000000 steps per walker count.
  *
- * Build: cc -O2 -o cache_lap bench/cache_lap.c
+ * Built with vipd (build/bench/cache_lap); alone: cc -O2 -o cache_lap bench/cache_lap.c
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* MAP_HUGETLB */
+#endif
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
