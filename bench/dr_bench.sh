@@ -637,6 +637,17 @@ fi
 echo "  cpu: $cpu, $(nproc) cpus (shared): main/control lcore on cpu $CPU0, forwarding lcore on cpu $CPU1; DPDK $dpdkv"
 [ "$AGED" = 1 ] && echo "  aged session table: the free slots in random order ($VIPD, -DSESS_SHUFFLE_FREE)"
 echo "  $MEM_NOTE; mbufs $MBUFS"
+# The memory as a random lookup sees it (bench/cache_lap.c, 2 MB pages): on
+# a guest whose host backs it with small pages, the latency of cached lines
+# grows with their span whatever the guest's page size. That costs vipd's
+# table lookups and not testpmd io (docs/PERFORMANCE.md, sixth round).
+LAP=$ROOT/build/bench/cache_lap
+if [ -x "$LAP" ]; then
+	lap16() { "$LAP" --lines 20000 --span "$1" --steps 200000 2>/dev/null | awk '$1 == 16 {print $3}'; }
+	near=$(lap16 4) far=$(lap16 256)
+	[ -n "$near" ] && [ -n "$far" ] &&
+		echo "  memory: 20k cached random lines, 16 loads in flight: $near ns each in a 4 MB span, $far ns in 256 MB (bench/cache_lap; about equal where the 2 MB pages reach the TLB)"
+fi
 
 ISSUE="issue 3"
 [ "$MODE" = dr ] && ISSUE="issue 2"
