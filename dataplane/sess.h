@@ -404,6 +404,18 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 }
 
 /*
+ * k's session when it lives in its first-choice bucket's home slot, else
+ * NULL: sess_candidate()'s common case from the hash's low half alone (the
+ * first choice is its low bits; only the signature needs the high half).
+ */
+static inline __attribute__((always_inline)) struct sess *
+sess_home_hit(const struct sess_table *t, uint32_t lo, const struct sess_key *k)
+{
+	struct sess *home = (struct sess *)((uintptr_t)sess_bucket_at(t, lo & t->bmask) + 64);
+	return sess_key_eq(&home->key, k) ? home : NULL;
+}
+
+/*
  * Once the first-choice bucket is in cache: the session its signature points
  * at, prefetched, or NULL. A candidate is not a match: compare its key (a
  * deleted session's key never compares equal), and on a mismatch do the full
@@ -415,15 +427,11 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
  * but a key equal to k is k's session; a free slot's or a line without a
  * home's never is (key.pad = 1).
  */
+/* sess_candidate() after a miss at home (sess_home_hit()): the signature scan. */
 static inline __attribute__((always_inline)) struct sess *
-sess_candidate(const struct sess_table *t, uint64_t h, const struct sess_key *k, bool *absent)
+sess_candidate_away(const struct sess_table *t, uint64_t h, bool *absent)
 {
 	const struct sess_bucket *b = sess_bucket_at(t, sess_b1(t, h));
-	struct sess *home = (struct sess *)((uintptr_t)b + 64);
-	if (__builtin_expect(sess_key_eq(&home->key, k), 1)) {
-		*absent = false;
-		return home;
-	}
 	unsigned ways = sess_sig_match(b, sess_sig(h));
 	/* No signature here and nothing overflowed from here: not in the table
 	 * (until an insert: sess_absent() says whether it still holds). */
@@ -433,6 +441,17 @@ sess_candidate(const struct sess_table *t, uint64_t h, const struct sess_key *k,
 	struct sess *s = sess_at(t, b->idx[__builtin_ctz(ways)]);
 	sess_prefetch_line(s);
 	return s;
+}
+
+static inline __attribute__((always_inline)) struct sess *
+sess_candidate(const struct sess_table *t, uint64_t h, const struct sess_key *k, bool *absent)
+{
+	struct sess *home = sess_home_hit(t, (uint32_t)h, k);
+	if (__builtin_expect(home != NULL, 1)) {
+		*absent = false;
+		return home;
+	}
+	return sess_candidate_away(t, h, absent);
 }
 
 /* k (hash h) is not in the table: a cheaper answer than a lookup's NULL. */

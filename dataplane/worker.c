@@ -370,7 +370,8 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 
 struct cand {
 	struct sess *s;
-	bool absent; /* the key was not in the table then */
+	bool absent;  /* the key was not in the table then */
+	bool lo_only; /* found at home: pi->hash may still be its low half */
 };
 
 /*
@@ -382,9 +383,16 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct pkt_info *pi,
 							    struct cand *c)
 {
+	/* At home, the hash's low half (all pass 1 stored) finds it. */
+	c->s = sess_home_hit(w->sess, (uint32_t)pi->hash, &pi->key);
+	c->absent = false;
+	c->lo_only = true;
+	if (likely(c->s != NULL))
+		return;
+	c->lo_only = false;
 	if (pi->unchecked)
-		fast_key_hash(pi); /* pass 1 stored only the low half */
-	c->s = sess_candidate(w->sess, pi->hash, &pi->key, &c->absent);
+		fast_key_hash(pi);
+	c->s = sess_candidate_away(w->sess, pi->hash, &c->absent);
 	if (c->s == NULL && pi->svc->nat)
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
 }
@@ -493,9 +501,13 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			/* An earlier packet of the burst may have added the key since:
 			 * absent is checked again (the bucket is in cache). */
 			if (c->s == NULL || !sess_key_eq(&c->s->key, &pi[i].key) ||
-			    !vip_fast(w, pidx, m, &pi[i], c->s))
+			    !vip_fast(w, pidx, m, &pi[i], c->s)) {
+				/* A home hit left the hash's high half undone. */
+				if (c->lo_only && pi[i].unchecked)
+					fast_key_hash(&pi[i]);
 				vip_flow(w, pidx, m, &pi[i],
 					 c->absent && sess_absent(w->sess, pi[i].hash));
+			}
 			continue;
 		}
 		switch (pi[i].verdict) {

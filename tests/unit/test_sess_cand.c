@@ -52,6 +52,43 @@ static void test_home_found_without_scan(void **state)
 	free(t);
 }
 
+/*
+ * sess_home_hit() needs only the hash's low half (pass 1 stores no more);
+ * a key away from home is not found there, and sess_candidate_away() then
+ * finds it by signature with the whole hash.
+ */
+static void test_home_hit_from_low_half(void **state)
+{
+	(void)state;
+	struct sess_table *t = table_new(64, 0);
+	_Alignas(8) struct sess_key k = key_of(7);
+	uint64_t h = sess_hash(&k);
+	assert_null(sess_home_hit(t, (uint32_t)h, &k)); /* empty table */
+	struct sess *s = ins(t, &k, 0, 10);
+	assert_ptr_equal(sess_home_hit(t, (uint32_t)h, &k), s);
+	assert_ptr_equal(sess_home_hit(t, (uint32_t)sess_hash_lo(sess_key_word(&k, 0),
+							       sess_key_word(&k, 1)), &k), s);
+
+	/* Another key of the same first-choice bucket lives away from home. */
+	_Alignas(8) struct sess_key k2;
+	uint64_t h2 = 0;
+	for (uint32_t i = 8;; i++) {
+		k2 = key_of(i);
+		h2 = sess_hash(&k2);
+		if (sess_b1(t, h2) == sess_b1(t, h))
+			break;
+	}
+	struct sess *s2 = ins(t, &k2, 0, 10);
+	assert_non_null(s2);
+	assert_ptr_not_equal(s2, s);
+	assert_null(sess_home_hit(t, (uint32_t)h2, &k2));
+	bool absent = true;
+	assert_ptr_equal(sess_candidate_away(t, h2, &absent), s2);
+	assert_false(absent);
+	assert_ptr_equal(sess_candidate(t, h2, &k2, &absent), s2);
+	free(t);
+}
+
 static void test_stale_candidate_never_matches(void **state)
 {
 	(void)state;
@@ -274,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_home_found_without_scan),
+		cmocka_unit_test(test_home_hit_from_low_half),
 		cmocka_unit_test(test_stale_candidate_never_matches),
 		cmocka_unit_test(test_absent_is_a_proof),
 		cmocka_unit_test(test_structured_keys_spread),
