@@ -417,6 +417,56 @@ static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, u
 	return true;
 }
 
+/*
+ * A VIP flow's packet in pass 2, its candidate taken: the lean path, else
+ * vip_flow(). An earlier packet of the burst may have added the key since
+ * the candidate was taken: absent is checked again (the bucket is in cache).
+ */
+static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
+							     struct rte_mbuf *m,
+							     struct pkt_info *pi,
+							     const struct cand *c)
+{
+	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) || !vip_fast(w, pidx, m, pi, c->s)) {
+		/* A home hit left the hash's high half undone. */
+		if (c->lo_only && pi->unchecked)
+			fast_key_hash(pi);
+		vip_flow(w, pidx, m, pi, c->absent && sess_absent(w->sess, pi->hash));
+	}
+}
+
+/* Pass 2 for a packet that is no VIP flow's and stays on this worker. */
+static __attribute__((noinline)) void act_other(struct worker *w, uint16_t pidx,
+						struct rte_mbuf *m, struct pkt_info *pi,
+						struct rte_mbuf **excp, uint16_t *nexcp)
+{
+	switch (pi->verdict) {
+	case PKT_NAT_REPLY:
+		worker_nat_reply(w, pidx, m, pi);
+		break;
+	case PKT_ICMP_IN:
+		icmp_in(w, pidx, m, pi);
+		break;
+	case PKT_ICMP_OUT:
+		worker_icmp_out(w, pidx, m, pi);
+		break;
+	case PKT_REPLY:
+		if (pi->drop == VIPD_DROP_MAX)
+			w->st->port[pidx].arp_replies++;
+		tx(w, pidx, m);
+		break;
+	case PKT_KERNEL:
+		to_kernel(w, pidx, m, excp, nexcp);
+		break;
+	default:
+		if (pi->drop == VIPD_DROP_NO_SERVICE && w->snap->no_service_reply &&
+		    worker_reject(w, pidx, m))
+			break;
+		drop(w, pidx, m, pi->drop);
+		break;
+	}
+}
+
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
 		    bool redirected)
 {
@@ -436,6 +486,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	fast_cache_sync(&w->fc, sn);
 	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
 	uint16_t i1 = 0;
+	bool all_fast = !may_redir; /* every packet a VIP flow's through pass1_fast() */
 	if (likely(!may_redir)) {
 		/*
 		 * The common case's own loop, while there is a packet four ahead
@@ -456,6 +507,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		if (likely(!may_redir)) {
 			if (pass1_fast(w, port_mac, pkts[i], &pi[i]))
 				continue;
+			all_fast = false;
 			v = PKT_SLOW;
 		} else {
 			/* Its owner is decided here: the checks first, as for any. */
@@ -484,60 +536,45 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
 	struct cand cand[WORKER_BURST];
-	for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
-		if (pi[i].verdict == PKT_VIP_FLOW)
+	if (likely(all_fast)) {
+		/* The common case's own loop: no verdict to test. */
+		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 			candidate(w, &pi[i], &cand[i]);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		rx_bytes += m->pkt_len; /* here: pass 1's instructions are the dear ones */
-		if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-			candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
-		/* fast_check() failed: pkt_classify() decides, as in pass 1. */
-		if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
-		    unlikely(!fast_check(m, &pi[i])))
-			pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
-		if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
-			struct cand *c = &cand[i];
-			/* An earlier packet of the burst may have added the key since:
-			 * absent is checked again (the bucket is in cache). */
-			if (c->s == NULL || !sess_key_eq(&c->s->key, &pi[i].key) ||
-			    !vip_fast(w, pidx, m, &pi[i], c->s)) {
-				/* A home hit left the hash's high half undone. */
-				if (c->lo_only && pi[i].unchecked)
-					fast_key_hash(&pi[i]);
-				vip_flow(w, pidx, m, &pi[i],
-					 c->absent && sess_absent(w->sess, pi[i].hash));
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			rx_bytes += m->pkt_len;
+			if (i + SESS_AHEAD < n)
+				candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+			/* fast_check() failed: pkt_classify() decides, as in pass 1. */
+			if (unlikely(!fast_check(m, &pi[i]))) {
+				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
+				if (pi[i].verdict != PKT_VIP_FLOW) {
+					act_other(w, pidx, m, &pi[i], excp, &nexcp);
+					continue;
+				}
 			}
-			continue;
+			vip_packet(w, pidx, m, &pi[i], &cand[i]);
 		}
-		switch (pi[i].verdict) {
-		case PKT_NAT_REPLY:
-			worker_nat_reply(w, pidx, m, &pi[i]);
-			break;
-		case PKT_ICMP_IN:
-			icmp_in(w, pidx, m, &pi[i]);
-			break;
-		case PKT_ICMP_OUT:
-			worker_icmp_out(w, pidx, m, &pi[i]);
-			break;
-		case PKT_REPLY:
-			if (pi[i].drop == VIPD_DROP_MAX)
-				sp->arp_replies++;
-			tx(w, pidx, m);
-			break;
-		case PKT_KERNEL:
-			to_kernel(w, pidx, m, excp, &nexcp);
-			break;
-		case PKT_REDIRECT:
-			m->port = pidx;
-			redir[pi[i].owner][nredir[pi[i].owner]++] = m;
-			break;
-		default:
-			if (pi[i].drop == VIPD_DROP_NO_SERVICE && sn->no_service_reply &&
-			    worker_reject(w, pidx, m))
-				break;
-			drop(w, pidx, m, pi[i].drop);
-			break;
+	} else {
+		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
+			if (pi[i].verdict == PKT_VIP_FLOW)
+				candidate(w, &pi[i], &cand[i]);
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			rx_bytes += m->pkt_len;
+			if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
+				candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+			if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
+			    unlikely(!fast_check(m, &pi[i])))
+				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
+			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
+				vip_packet(w, pidx, m, &pi[i], &cand[i]);
+			} else if (pi[i].verdict == PKT_REDIRECT) {
+				m->port = pidx;
+				redir[pi[i].owner][nredir[pi[i].owner]++] = m;
+			} else {
+				act_other(w, pidx, m, &pi[i], excp, &nexcp);
+			}
 		}
 	}
 	if (!redirected) {
