@@ -350,31 +350,24 @@ static void test_two_routers_converge(void **st)
 {
 	(void)st;
 	uint64_t now = 0;
-	struct vrrp_fsm a, b;
-	struct wire wa = { &b, &now, 0 }, wb = { &a, &now, 0 };
-	static const struct vrrp_fsm_ops wops = { wire_send, NULL };
-	struct vrrp_fsm_cfg ca = cfg(3, 100, 10), cb = cfg(3, 99, 10);
-	ca.primary = ip(2);
-	cb.primary = ip(3);
-	vrrp_fsm_init(&a, &ca, &wops, &wa);
-	vrrp_fsm_init(&b, &cb, &wops, &wb);
-	vrrp_fsm_start(&b, now);
-	vrrp_fsm_start(&a, now);
+	struct wire_pair p;
+	struct vrrp_fsm *a = &p.a, *b = &p.b;
+	wire_pair_start(&p, &now, false);
 	for (; now < 2 * S; now += MS) {
-		if (vrrp_fsm_next(&a) <= now)
-			vrrp_fsm_timer(&a, now);
-		if (vrrp_fsm_next(&b) <= now)
-			vrrp_fsm_timer(&b, now);
+		if (vrrp_fsm_next(a) <= now)
+			vrrp_fsm_timer(a, now);
+		if (vrrp_fsm_next(b) <= now)
+			vrrp_fsm_timer(b, now);
 	}
-	assert_int_equal(a.state, VRRP_ST_MASTER);
-	assert_int_equal(b.state, VRRP_ST_BACKUP);
+	assert_int_equal(a->state, VRRP_ST_MASTER);
+	assert_int_equal(b->state, VRRP_ST_BACKUP);
 	/* a dies silently: b is master within 3 × 0.1 s + skew < 400 ms */
 	uint64_t died = now;
-	a.running = false;
-	while (b.state != VRRP_ST_MASTER) {
+	a->running = false;
+	while (b->state != VRRP_ST_MASTER) {
 		now += MS;
-		if (vrrp_fsm_next(&b) <= now)
-			vrrp_fsm_timer(&b, now);
+		if (vrrp_fsm_next(b) <= now)
+			vrrp_fsm_timer(b, now);
 	}
 	assert_true(now - died < 400 * MS);
 }

@@ -99,40 +99,32 @@ static void test_script_weight_moves_master(void **st)
 {
 	(void)st;
 	uint64_t now = 0;
-	struct vrrp_fsm a, b;
-	struct wire wa = { &b, &now, 0 }, wb = { &a, &now, 0 };
-	static const struct vrrp_fsm_ops wops = { wire_send, NULL };
-	struct vrrp_fsm_cfg ca = cfg(3, 100, 10), cb = cfg(3, 99, 10);
+	struct wire_pair p;
+	struct vrrp_fsm *a = &p.a, *b = &p.b;
 	struct sim_script sc = { .weight = -20, .ok = true };
 	vrrp_script_state_init(&sc.st, 2, 2);
-	ca.primary = ip(2);
-	ca.initial_master = true;
-	cb.primary = ip(3);
-	vrrp_fsm_init(&a, &ca, &wops, &wa);
-	vrrp_fsm_init(&b, &cb, &wops, &wb);
-	vrrp_fsm_start(&b, now);
-	vrrp_fsm_start(&a, now);
+	wire_pair_start(&p, &now, true);
 	uint64_t ko_at = 0, moved_at = 0, back_at = 0;
 	for (; now < 30 * S; now += MS) {
 		if (now == 5 * S)
 			sc.ok = false;        /* the checked file is removed */
 		if (now == 15 * S)
 			sc.ok = true;         /* and restored */
-		sim_tick(&sc, &a, 100, now);
-		if (!ko_at && a.prio == 80)
+		sim_tick(&sc, a, 100, now);
+		if (!ko_at && a->prio == 80)
 			ko_at = now;
-		if (vrrp_fsm_next(&a) <= now)
-			vrrp_fsm_timer(&a, now);
-		if (vrrp_fsm_next(&b) <= now)
-			vrrp_fsm_timer(&b, now);
-		if (!moved_at && b.state == VRRP_ST_MASTER)
+		if (vrrp_fsm_next(a) <= now)
+			vrrp_fsm_timer(a, now);
+		if (vrrp_fsm_next(b) <= now)
+			vrrp_fsm_timer(b, now);
+		if (!moved_at && b->state == VRRP_ST_MASTER)
 			moved_at = now;
-		if (moved_at && !back_at && a.state == VRRP_ST_MASTER)
+		if (moved_at && !back_at && a->state == VRRP_ST_MASTER)
 			back_at = now;
 		if (now == 10 * S) {
-			assert_int_equal(a.state, VRRP_ST_BACKUP);
-			assert_int_equal(b.state, VRRP_ST_MASTER);
-			assert_int_equal(a.prio, 80);
+			assert_int_equal(a->state, VRRP_ST_BACKUP);
+			assert_int_equal(b->state, VRRP_ST_MASTER);
+			assert_int_equal(a->prio, 80);
 		}
 	}
 	/* fall = 2: the second failing run (runs at 5 s and 6 s) lowers it */
@@ -141,10 +133,10 @@ static void test_script_weight_moves_master(void **st)
 	 * Master_Down_Interval (3 × 0.1 s + skew), then the old master backs off */
 	assert_true(moved_at > ko_at && moved_at - ko_at < 400 * MS);
 	/* rise = 2: back to 100 at 16 s; it preempts 99 within one interval */
-	assert_int_equal(a.prio, 100);
+	assert_int_equal(a->prio, 100);
 	assert_true(back_at >= 16 * S && back_at - 16 * S < 400 * MS);
-	assert_int_equal(a.state, VRRP_ST_MASTER);
-	assert_int_equal(b.state, VRRP_ST_BACKUP);
+	assert_int_equal(a->state, VRRP_ST_MASTER);
+	assert_int_equal(b->state, VRRP_ST_BACKUP);
 	/* the owner is not changed by weights */
 	assert_int_equal(vrrp_prio_effective(255, vrrp_script_delta(VRRP_SCRIPT_KO, -20)), 255);
 }

@@ -90,4 +90,26 @@ static inline void wire_send(void *arg, uint8_t prio)
 	vrrp_fsm_advert(w->peer, *w->now, prio, 10, from);
 }
 
+/* a (10.99.0.2, priority 100) and b (10.99.0.3, 99), v3 at 0.1 s, on one
+ * wire, started at *now (a as the configured master when a_master). */
+struct wire_pair {
+	struct vrrp_fsm a, b;
+	struct wire wa, wb;
+};
+
+static inline void wire_pair_start(struct wire_pair *p, uint64_t *now, bool a_master)
+{
+	static const struct vrrp_fsm_ops wops = { wire_send, NULL };
+	struct vrrp_fsm_cfg ca = cfg(3, 100, 10), cb = cfg(3, 99, 10);
+	p->wa = (struct wire){ &p->b, now, 0 };
+	p->wb = (struct wire){ &p->a, now, 0 };
+	ca.primary = ip(2);
+	ca.initial_master = a_master;
+	cb.primary = ip(3);
+	vrrp_fsm_init(&p->a, &ca, &wops, &p->wa);
+	vrrp_fsm_init(&p->b, &cb, &wops, &p->wb);
+	vrrp_fsm_start(&p->b, *now);
+	vrrp_fsm_start(&p->a, *now);
+}
+
 #endif
