@@ -88,7 +88,7 @@ open(sys.argv[2], "w").write(s)' "$BENCH/vipd-$MODE.conf.in" "$WORK/vipd.conf" |
 # window only has to be long enough for the first pass to be negligible.
 [ "$NEW" = 1 ] && SECS=$((SECS > 60 ? SECS : 60))
 timeout -s INT "$SECS" valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-	--toggle-collect=worker_rx_burst "$VIPD" -f "$WORK/vipd.conf" -- \
+	${INSTR_COUNT_VG_ARGS:-} --toggle-collect=worker_rx_burst "$VIPD" -f "$WORK/vipd.conf" -- \
 	--lcores 0@0,1@1 --no-pci --no-huge -m 1024 --file-prefix="$PREFIX" \
 	</dev/null >"$WORK/vipd.log" 2>&1 &
 VPID=$!

@@ -163,6 +163,7 @@ int64_t model_rs_alloc(const struct vipd_conf *c, const struct conf_vs *vs, uint
 		.fwd = fwd,
 		.out_port = out,
 		.src = port_tab[out].addr,
+		.src_mac = port_tab[out].mac64,
 		.svc = svc,
 		.vaddr = vs->addr,
 		.vport = __builtin_bswap16(vs->port),

@@ -52,6 +52,8 @@ int64_t rs_alloc(const struct rs_spec *sp)
 	r->nat_dl4 = dx.l4;
 	r->tun_src = sp->src;
 	r->tun_sum = xmit_tun_sum(sp->src, sp->addr);
+	r->eth_lo = 0;
+	rs_eth_src(r, sp->src_mac);
 	r->live = 1;
 	r->static_mac = 0;
 	/* A reused slot starts with fresh counters (its sessions are gone or
@@ -101,6 +103,9 @@ void rs_set_mac(uint32_t h, const uint8_t mac[6], bool is_static)
 	for (int i = 0; i < 6; i++)
 		v |= (uint64_t)mac[i] << (8 * i);
 	r->static_mac = is_static;
+	/* The frame's words first: a worker that sees VALID reads these after. */
+	__atomic_store_n(&r->eth_lo, (v & 0xffffffffffffULL) | (r->eth_lo & ~0xffffffffffffULL),
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&r->mac, v, __ATOMIC_RELEASE);
 }
 

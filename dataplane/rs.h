@@ -47,7 +47,15 @@ struct rs_slot {
 	 * checksum over what all packets share (xmit_tun_sum()). */
 	uint16_t tun_sum;
 	uint32_t tun_src;
-	uint8_t pad[20];
+	/*
+	 * The frame's first 12 bytes towards it, as two stores write them
+	 * (rs_write_eth()): eth_lo (atomic) is the MAC word's 48 bits and
+	 * out_port's first two bytes, eth_hi out_port's other four. Worked
+	 * out when the MAC changes, not for each packet.
+	 */
+	uint32_t eth_hi;
+	uint64_t eth_lo;
+	uint8_t pad[8];
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct rs_slot) == 64, "a real server is one cache line");
 
@@ -77,9 +85,51 @@ static inline struct rs_slot *rs_get(uint32_t h)
 	return r;
 }
 
+/* Acquire: rs_write_eth() reads the frame's words after it (free on x86). */
 static inline uint64_t rs_mac(const struct rs_slot *r)
 {
-	return __atomic_load_n(&r->mac, __ATOMIC_RELAXED);
+	return __atomic_load_n(&r->mac, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Whether h still names r's real server (r = rs_slot_of(h)): rs_get() for a
+ * caller that reads the slot only when it does.
+ */
+static inline struct rs_slot *rs_slot_of(uint32_t h)
+{
+	return &rs_slots[rs_handle_idx(h)];
+}
+
+static inline bool rs_same(const struct rs_slot *r, uint32_t h)
+{
+	return __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) == rs_handle_gen(h);
+}
+
+/* Both RS_MAC_GO bits (the top two) set: up and its MAC known. */
+static inline bool rs_mac_go(uint64_t mac)
+{
+	return mac >= RS_MAC_GO;
+}
+
+/* Control core, before the slot is published: the source half of the frame's words. */
+static inline void rs_eth_src(struct rs_slot *r, uint64_t src_mac)
+{
+	r->eth_hi = (uint32_t)(src_mac >> 16);
+	__atomic_store_n(&r->eth_lo, (src_mac << 48) | (r->eth_lo & 0xffffffffffffULL),
+			 __ATOMIC_RELAXED);
+}
+
+/*
+ * The destination and source MACs of a frame to r (12 bytes at eth), in two
+ * stores. Only after r's MAC word said RS_MAC_VALID: rs_set_mac() writes
+ * eth_lo before it, so the MAC read here is that one or a newer one.
+ */
+static inline void rs_write_eth(const struct rs_slot *r, void *eth)
+{
+	uint64_t lo = __atomic_load_n(&r->eth_lo, __ATOMIC_RELAXED);
+	uint32_t hi = r->eth_hi;
+	__builtin_memcpy(eth, &lo, 8);
+	__builtin_memcpy((uint8_t *)eth + 8, &hi, 4);
 }
 
 /* Its health check's verdict (rs_set_avail): may it take packets? */
@@ -97,6 +147,7 @@ struct rs_spec {
 	uint8_t fwd;       /* enum conf_fwd */
 	uint16_t out_port; /* port index that reaches it */
 	uint32_t src;      /* that port's own address: TUN's outer source */
+	uint64_t src_mac;  /* that port's MAC, the low 48 bits (port_info.mac64) */
 	uint16_t svc;      /* service slot */
 	uint32_t vaddr;    /* the service's VIP and port: what NAT rewrites */
 	uint16_t vport;

@@ -216,13 +216,12 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	} else {
 		to = sn->t_udp;
 	}
-	const struct rs_slot *r = rs_get(s->rs);
-	if (unlikely(r == NULL))
+	const struct rs_slot *r = rs_slot_of(s->rs);
+	if (unlikely(!rs_same(r, s->rs)))
 		return false;
 	/* Up (health) and its MAC known, in one word. */
-	uint64_t mac = rs_mac(r);
 	uint32_t exp = w->now + to;
-	if (unlikely((mac & RS_MAC_GO) != RS_MAC_GO || (int32_t)(exp - s->expire) < 0))
+	if (unlikely(!rs_mac_go(rs_mac(r)) || (int32_t)(exp - s->expire) < 0))
 		return false;
 	uint16_t out = r->out_port;
 	uint8_t fwd = r->fwd;
@@ -261,20 +260,19 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		}
 	}
-	pkt_set_macs(eth, mac, port_tab[out].mac64);
+	rs_write_eth(r, eth);
 	tx(w, out, m);
 	return true;
 }
 
 static inline bool set_next_hop(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
-				const struct rs_slot *r, uint16_t out)
+				const struct rs_slot *r)
 {
-	uint64_t mac = rs_mac(r);
-	if (!(mac & RS_MAC_VALID)) {
+	if (!(rs_mac(r) & RS_MAC_VALID)) {
 		drop(w, pidx, m, VIPD_DROP_NO_NEIGH);
 		return false;
 	}
-	pkt_set_macs(rte_pktmbuf_mtod(m, struct rte_ether_hdr *), mac, port_tab[out].mac64);
+	rs_write_eth(r, rte_pktmbuf_mtod(m, struct rte_ether_hdr *));
 	return true;
 }
 
@@ -314,7 +312,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 	default: /* DR: the real server holds the VIP; only the MAC changes */
 		break;
 	}
-	if (set_next_hop(w, pidx, m, r, out))
+	if (set_next_hop(w, pidx, m, r))
 		tx(w, out, m);
 }
 
@@ -344,7 +342,7 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 		struct icmp_quote q = { 0 }; /* classify checked the quote */
 		icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 		icmp_nat(ip, &q, true, r->addr, r->port);
-		if (set_next_hop(w, pidx, m, r, r->out_port))
+		if (set_next_hop(w, pidx, m, r))
 			tx(w, r->out_port, m);
 		return;
 	}
@@ -380,11 +378,12 @@ struct cand {
  * will go to as well, while the packets before it are handled.
  */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
+							    struct sess_home sh,
 							    struct pkt_info *pi,
 							    struct cand *c)
 {
 	/* At home, the hash's low half (all pass 1 stored) finds it. */
-	c->s = sess_home_hit(w->sess, (uint32_t)pi->hash, &pi->key);
+	c->s = sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
 	c->absent = false;
 	c->lo_only = true;
 	if (likely(c->s != NULL))
@@ -405,6 +404,7 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
  * store still in flight). false: not that case, pkt_classify() decides.
  */
 static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, uint64_t port_mac,
+							     struct sess_home sh,
 							     struct rte_mbuf *m,
 							     struct pkt_info *pi)
 {
@@ -413,7 +413,7 @@ static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, u
 		return false;
 	pi->verdict = PKT_VIP_FLOW;
 	pi->unchecked = true;
-	sess_prefetch_lo(w->sess, lo);
+	sess_home_prefetch(sh, lo);
 	return true;
 }
 
@@ -482,6 +482,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	uint64_t port_mac = fast_mac64(&port->mac);
 	uint64_t rx_bytes = 0;
 	bool may_redir = dp_n_workers > 1 && !redirected;
+	const struct sess_home sh = sess_home_of(w->sess);
 
 	fast_cache_sync(&w->fc, sn);
 	/* Pass 1: parse and classify; prefetch the session buckets of VIP flows. */
@@ -496,7 +497,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		 */
 		for (; i1 + 4 < n; i1++) {
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i1 + 4], void *));
-			if (!pass1_fast(w, port_mac, pkts[i1], &pi[i1]))
+			if (!pass1_fast(w, port_mac, sh, pkts[i1], &pi[i1]))
 				break;
 		}
 	}
@@ -505,7 +506,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		uint8_t v;
 		if (likely(!may_redir)) {
-			if (pass1_fast(w, port_mac, pkts[i], &pi[i]))
+			if (pass1_fast(w, port_mac, sh, pkts[i], &pi[i]))
 				continue;
 			all_fast = false;
 			v = PKT_SLOW;
@@ -531,7 +532,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		}
 		pi[i].verdict = v;
 		if (v != PKT_REDIRECT && keyed)
-			sess_prefetch(w->sess, pi[i].hash);
+			sess_home_prefetch(sh, (uint32_t)pi[i].hash);
 	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
@@ -539,12 +540,12 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	if (likely(all_fast)) {
 		/* The common case's own loop: no verdict to test. */
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
-			candidate(w, &pi[i], &cand[i]);
+			candidate(w, sh, &pi[i], &cand[i]);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			rx_bytes += m->pkt_len;
 			if (i + SESS_AHEAD < n)
-				candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
 			/* fast_check() failed: pkt_classify() decides, as in pass 1. */
 			if (unlikely(!fast_check(m, &pi[i]))) {
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
@@ -558,12 +559,12 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 			if (pi[i].verdict == PKT_VIP_FLOW)
-				candidate(w, &pi[i], &cand[i]);
+				candidate(w, sh, &pi[i], &cand[i]);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			rx_bytes += m->pkt_len;
 			if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-				candidate(w, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
 			    unlikely(!fast_check(m, &pi[i])))
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);

@@ -131,12 +131,51 @@ static void test_set_macs(void **state)
 	assert_int_equal(f[13], 0xad);
 }
 
+/*
+ * rs_write_eth(): the frame's MACs from the slot's two precomputed words,
+ * which must follow every MAC the control core learns or sets (and only
+ * the MAC: health changes leave them), with the port's MAC as the source
+ * and the ethertype behind them untouched.
+ */
+static void test_write_eth(void **state)
+{
+	(void)state;
+	static const uint8_t port[6] = { 0x02, 0x66, 0x77, 0x88, 0x99, 0xaa };
+	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const uint8_t mac2[6] = { 0x02, 0xde, 0xad, 0xbe, 0xef, 0x01 };
+	uint64_t pm = 0;
+	memcpy(&pm, port, 6);
+	uint32_t h = live_slot(11, 2);
+	rs_eth_src(&rs_slots[11], pm);
+	uint8_t f[16];
+	for (unsigned i = 0; i < sizeof(f); i++)
+		f[i] = (uint8_t)(0xa0 + i);
+	static const uint8_t *const seq[] = { mac, mac2, mac2, mac };
+
+	for (unsigned step = 0; step < 4; step++) {
+		if (step == 2)
+			rs_set_avail(h, false); /* health only: the words stay */
+		else
+			rs_set_mac(h, seq[step], step == 3);
+		rs_write_eth(&rs_slots[11], f);
+		assert_memory_equal(f, seq[step], 6);
+		assert_memory_equal(f + 6, port, 6);
+		assert_int_equal(f[12], 0xac);
+		assert_int_equal(f[13], 0xad);
+	}
+	/* A learned MAC does not replace a static one, in the words either. */
+	rs_set_mac(h, mac2, false);
+	rs_write_eth(&rs_slots[11], f);
+	assert_memory_equal(f, mac, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_up_follows_avail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_handle, setup, teardown),
 		cmocka_unit_test(test_set_macs),
+		cmocka_unit_test_setup_teardown(test_write_eth, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
