@@ -380,7 +380,7 @@ struct cand {
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct sess_home sh,
 							    struct pkt_info *pi,
-							    struct cand *c)
+							    struct cand *c, bool all_fast)
 {
 	/* At home, the hash's low half (all pass 1 stored) finds it. */
 	c->s = sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
@@ -389,7 +389,8 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 	if (likely(c->s != NULL))
 		return;
 	c->lo_only = false;
-	if (pi->unchecked)
+	/* All fast: every packet came through pass1_fast(), its flag unset. */
+	if (all_fast || pi->unchecked)
 		fast_key_hash(pi);
 	c->s = sess_candidate_away(w->sess, pi->hash, &c->absent);
 	if (c->s == NULL && pi->svc->nat)
@@ -402,6 +403,8 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
  * half wait for pass 2), its bucket's address straight from the CRC's
  * register. Merged with the other cases, the hash is reloaded from pi[] (its
  * store still in flight). false: not that case, pkt_classify() decides.
+ * The verdict and the unchecked flag are left to pass1_mark(): an all-fast
+ * burst's pass 2 reads neither.
  */
 static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, uint64_t port_mac,
 							     struct sess_home sh,
@@ -411,10 +414,14 @@ static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, u
 	uint32_t lo;
 	if (unlikely(fast_key(&w->fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW))
 		return false;
-	pi->verdict = PKT_VIP_FLOW;
-	pi->unchecked = true;
 	sess_home_prefetch(sh, lo);
 	return true;
+}
+
+static inline void pass1_mark(struct pkt_info *pi)
+{
+	pi->verdict = PKT_VIP_FLOW;
+	pi->unchecked = true;
 }
 
 /*
@@ -425,11 +432,15 @@ static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, u
 static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
 							     struct rte_mbuf *m,
 							     struct pkt_info *pi,
-							     const struct cand *c)
+							     const struct cand *c, bool all_fast)
 {
 	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) || !vip_fast(w, pidx, m, pi, c->s)) {
-		/* A home hit left the hash's high half undone. */
-		if (c->lo_only && pi->unchecked)
+		/*
+		 * A home hit left the hash's high half undone. (All fast, a
+		 * packet pkt_classify() took has its whole hash: completing it
+		 * again gives the same, as the high half is the low half mixed.)
+		 */
+		if (c->lo_only && (all_fast || pi->unchecked))
 			fast_key_hash(pi);
 		vip_flow(w, pidx, m, pi, c->absent && sess_absent(w->sess, pi->hash));
 	}
@@ -470,7 +481,7 @@ static __attribute__((noinline)) void act_other(struct worker *w, uint16_t pidx,
 static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n,
 		    bool redirected)
 {
-	struct pkt_info pi[WORKER_BURST];
+	struct pkt_info pi[WORKER_BURST + SESS_AHEAD]; /* + all-fast pass 2's padding */
 	struct rte_mbuf *excp[WORKER_BURST];
 	struct rte_mbuf *redir[VIPD_MAX_WORKERS][WORKER_BURST];
 	uint16_t nredir[VIPD_MAX_WORKERS];
@@ -482,6 +493,8 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	uint64_t port_mac = fast_mac64(&port->mac);
 	uint64_t rx_bytes = 0;
 	bool may_redir = dp_n_workers > 1 && !redirected;
+	if (unlikely(n == 0))
+		return;
 	const struct sess_home sh = sess_home_of(w->sess);
 
 	fast_cache_sync(&w->fc, sn);
@@ -506,8 +519,14 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		uint8_t v;
 		if (likely(!may_redir)) {
-			if (pass1_fast(w, port_mac, sh, pkts[i], &pi[i]))
+			if (pass1_fast(w, port_mac, sh, pkts[i], &pi[i])) {
+				pass1_mark(&pi[i]);
 				continue;
+			}
+			/* Pass 2 reads verdicts after all: the first loop's too. */
+			if (all_fast)
+				for (uint16_t j = 0; j < i1; j++)
+					pass1_mark(&pi[j]);
 			all_fast = false;
 			v = PKT_SLOW;
 		} else {
@@ -536,16 +555,21 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
-	struct cand cand[WORKER_BURST];
+	struct cand cand[WORKER_BURST + SESS_AHEAD];
 	if (likely(all_fast)) {
-		/* The common case's own loop: no verdict to test. */
-		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
-			candidate(w, sh, &pi[i], &cand[i]);
+		/*
+		 * The common case's own loop: no verdict to test, and no end
+		 * of the burst either: the candidates past it are its last
+		 * packet's, looked up again (in cache by then).
+		 */
+		for (uint16_t k = 0; k < SESS_AHEAD; k++)
+			pi[n + k] = pi[n - 1];
+		for (uint16_t i = 0; i < SESS_AHEAD; i++)
+			candidate(w, sh, &pi[i], &cand[i], true);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			rx_bytes += m->pkt_len;
-			if (i + SESS_AHEAD < n)
-				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+			candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], true);
 			/* fast_check() failed: pkt_classify() decides, as in pass 1. */
 			if (unlikely(!fast_check(m, &pi[i]))) {
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
@@ -554,22 +578,22 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 					continue;
 				}
 			}
-			vip_packet(w, pidx, m, &pi[i], &cand[i]);
+			vip_packet(w, pidx, m, &pi[i], &cand[i], true);
 		}
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 			if (pi[i].verdict == PKT_VIP_FLOW)
-				candidate(w, sh, &pi[i], &cand[i]);
+				candidate(w, sh, &pi[i], &cand[i], false);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			rx_bytes += m->pkt_len;
 			if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD]);
+				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], false);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
 			    unlikely(!fast_check(m, &pi[i])))
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
-				vip_packet(w, pidx, m, &pi[i], &cand[i]);
+				vip_packet(w, pidx, m, &pi[i], &cand[i], false);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;
