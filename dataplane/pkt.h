@@ -161,11 +161,22 @@ static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 {
 	if (ihl != sizeof(*ip))
 		return rte_ipv4_cksum(ip) == 0;
-	const xmit_u32 *w = (const xmit_u32 *)ip;
-	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	/* Folding with end-around carries is reduction mod 0xffff (0 kept as
-	 * 0xffff): a multiply, not four folds. */
-	return s != 0 && s % 0xffff == 0;
+	/*
+	 * As two 64-bit words and one 32-bit, with end-around carries: 2^16,
+	 * and so 2^64, is 1 mod 0xffff, so any width of word sums to the same
+	 * residue. Folding with end-around carries is reduction mod 0xffff (0
+	 * kept as 0xffff): a multiply, not four folds.
+	 */
+	uint64_t a, b;
+	uint32_t c;
+	memcpy(&a, ip, 8);
+	memcpy(&b, (const uint8_t *)ip + 8, 8);
+	memcpy(&c, (const uint8_t *)ip + 16, 4);
+	uint64_t s = a + b;
+	s += s < a;
+	uint64_t t = s + c;
+	t += t < s;
+	return t != 0 && t % 0xffff == 0;
 }
 
 /* Everything an IPv4 packet we act on must satisfy. */

@@ -498,6 +498,41 @@ static void test_cache(void **state)
 	fast_cache_sync(&wfc, sn); /* the other tests' cache: sn's new version */
 }
 
+/*
+ * pkt_ip_csum_ok() on 20-byte headers against DPDK's rte_ipv4_cksum(): it
+ * sums them as wide words with end-around carries, so headers of all-ones
+ * bytes (every add carries) and near-valid ones (one bit off) are drawn as
+ * well as random and valid ones.
+ */
+static void test_ip_csum(void **state)
+{
+	(void)state;
+	unsigned valid = 0;
+	for (unsigned i = 0; i < 400000; i++) {
+		uint8_t h[20];
+		for (unsigned k = 0; k < 20; k += 8) {
+			uint64_t r = rnd();
+			memcpy(h + k, &r, k + 8 <= 20 ? 8 : 20 - k);
+		}
+		if (i % 4 == 1) /* mostly ones: the carries */
+			for (unsigned k = 0; k < 20; k++)
+				h[k] |= (uint8_t)(rnd() & 0xff) | 0xf7;
+		h[0] = 0x45;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)h;
+		if (i % 2 == 0) {
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			if (i % 8 == 4) /* one bit off */
+				h[rnd() % 20] ^= (uint8_t)(1u << (rnd() % 8));
+		}
+		bool want = rte_ipv4_cksum(ip) == 0;
+		valid += want;
+		if (pkt_ip_csum_ok(ip, 20) != want)
+			fail_msg("header %u: pkt_ip_csum_ok %d, rte_ipv4_cksum says %d", i, !want, want);
+	}
+	assert_true(valid > 100000 && valid < 300000); /* both answers drawn */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_ip_csum),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
