@@ -206,21 +206,19 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 							   const struct pkt_info *pi,
 							   struct sess *s)
 {
-	const struct snap *sn = w->snap;
-	uint32_t to;
+	uint32_t exp;
 	if (pi->key.proto == IPPROTO_TCP) {
 		if (s->state != TCPS_ESTABLISHED ||
 		    (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
 			return false;
-		to = sn->t_tcp;
+		exp = w->exp_tcp;
 	} else {
-		to = sn->t_udp;
+		exp = w->exp_udp;
 	}
 	const struct rs_slot *r = rs_slot_of(s->rs);
 	if (unlikely(!rs_same(r, s->rs)))
 		return false;
 	/* Up (health) and its MAC known, in one word. */
-	uint32_t exp = w->now + to;
 	if (unlikely(!rs_mac_go(rs_mac(r)) || (int32_t)(exp - s->expire) < 0))
 		return false;
 	uint16_t out = r->out_port;
@@ -677,6 +675,9 @@ int worker_main(void *arg)
 		if (unlikely(w->snap->version != w->snap_version))
 			worker_snap_changed(w, w->snap);
 		w->now = clock_ticks_of(t0);
+		/* An established packet's new expiry, without the snapshot's lines. */
+		w->exp_tcp = w->now + w->snap->t_tcp;
+		w->exp_udp = w->now + w->snap->t_udp;
 		for (uint16_t q = 0; q < w->n_rxq; q++) {
 			uint16_t pidx = w->rxq[q].port;
 			uint16_t n = rte_eth_rx_burst(port_tab[pidx].id, w->rxq[q].queue, pkts,

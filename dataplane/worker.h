@@ -72,6 +72,7 @@ struct worker {
 	const struct snap *snap;
 	uint32_t snap_version; /* the last snapshot worker_snap_changed() saw */
 	uint32_t now;
+	uint32_t exp_tcp, exp_udp; /* now + the snapshot's tcp and udp timeouts */
 	uint32_t idle_max_us;
 	uint32_t flush_gen;    /* the last flush this worker finished */
 	uint32_t flush_cursor; /* pool index a running flush has reached, 0 = none */
