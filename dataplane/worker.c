@@ -101,7 +101,8 @@ void worker_tx_port(struct worker *w, uint16_t pidx)
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
-							   struct rte_mbuf *m,
+							   struct rte_mbuf *m, uint8_t *d,
+							   uint16_t l4_off,
 							   const struct pkt_info *pi,
 							   struct sess *s);
 
@@ -139,7 +140,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			return;
 		/* A new UDP flow needs nothing the lean path leaves out (no state
 		 * to step, its expiry already set): every DNS query is one. */
-		if (!tcp && vip_fast(w, pidx, m, pi, s))
+		if (!tcp && vip_fast(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi, s))
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
@@ -185,11 +186,11 @@ static __attribute__((noinline, cold)) void nat_dnat_other(struct worker *w,
  */
 static inline __attribute__((always_inline)) void nat_dnat(struct worker *w,
 							   struct rte_ipv4_hdr *ip, void *l4,
-							   const struct rs_slot *r)
+							   bool tcp, const struct rs_slot *r)
 {
 	xmit_u16 dport = *(xmit_u16 *)((uint8_t *)l4 + 2);
 	if (likely(ip->dst_addr == r->nat_vaddr && dport == r->nat_vport))
-		xmit_nat_dnat(ip, l4, r->addr, r->port,
+		xmit_nat_dnat(ip, l4, tcp, r->addr, r->port,
 			      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
 	else
 		nat_dnat_other(w, ip, l4, r);
@@ -198,16 +199,19 @@ static inline __attribute__((always_inline)) void nat_dnat(struct worker *w,
 /*
  * A packet of an established flow that changes nothing but its session's
  * expiry (UDP, or TCP in ESTABLISHED without SYN, FIN or RST), to a live real
- * server: the common case, in few instructions. false leaves the packet
+ * server: the common case, in few instructions. d is the frame, l4_off its
+ * TCP/UDP header's offset (the caller may know it). false leaves the packet
  * untouched for vip_flow().
  */
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
-							   struct rte_mbuf *m,
+							   struct rte_mbuf *m, uint8_t *d,
+							   uint16_t l4_off,
 							   const struct pkt_info *pi,
 							   struct sess *s)
 {
 	uint32_t exp;
-	if (pi->key.proto == IPPROTO_TCP) {
+	bool tcp = pi->key.proto == IPPROTO_TCP;
+	if (tcp) {
 		if (s->state != TCPS_ESTABLISHED ||
 		    (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
 			return false;
@@ -221,14 +225,23 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	/* Up (health) and its MAC known, in one word. */
 	if (unlikely(!rs_mac_go(rs_mac(r)) || (int32_t)(exp - s->expire) < 0))
 		return false;
-	uint16_t out = r->out_port;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 	uint8_t fwd = r->fwd;
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	/* Too big for the tunnel: forward() answers with ICMP. */
-	if (fwd == CONF_FWD_TUN &&
-	    unlikely(xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length) +
-			     sizeof(struct rte_ipv4_hdr) > port_tab[out].mtu))
-		return false;
+	/* NAT tested first: the mode with the most to do. DR: only the MACs change. */
+	if (likely(fwd == CONF_FWD_NAT)) {
+		nat_dnat(w, ip, d + l4_off, tcp, r);
+	} else if (fwd == CONF_FWD_TUN) {
+		uint16_t ip_len = xmit_be16(ip->total_length);
+		/* Too big for the tunnel: forward() answers with ICMP. */
+		if (unlikely(ip_len + sizeof(struct rte_ipv4_hdr) > port_tab[r->out_port].mtu))
+			return false;
+		/* It fits; only a lack of headroom can fail. */
+		if (unlikely(!xmit_tun_encap(m, ip_len, r->tun_src, r->addr, r->tun_sum))) {
+			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
+			return true;
+		}
+		d = rte_pktmbuf_mtod(m, uint8_t *);
+	}
 	/*
 	 * A longer expiry: the wheel re-files it lazily. Most packets land in
 	 * the tick the last one did, and an unchanged line stays clean: not
@@ -244,22 +257,8 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	vc->pkts++;
 	vc->bytes += m->pkt_len;
 
-	/* DR: the real server holds the VIP; only the MACs change. */
-	if (fwd != CONF_FWD_DR) {
-		if (fwd == CONF_FWD_NAT) {
-			nat_dnat(w, (struct rte_ipv4_hdr *)(eth + 1), (uint8_t *)eth + pi->l4_off, r);
-		} else {
-			/* It fits (checked above); only a lack of headroom can fail. */
-			uint16_t ip_len = xmit_be16(((struct rte_ipv4_hdr *)(eth + 1))->total_length);
-			if (unlikely(!xmit_tun_encap(m, ip_len, r->tun_src, r->addr, r->tun_sum))) {
-				drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
-				return true;
-			}
-			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-		}
-	}
-	rs_write_eth(r, eth);
-	tx(w, out, m);
+	rs_write_eth(r, d);
+	tx(w, r->out_port, m);
 	return true;
 }
 
@@ -284,7 +283,8 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 
 	switch (r->fwd) {
 	case CONF_FWD_NAT:
-		nat_dnat(w, ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), r);
+		nat_dnat(w, ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off),
+			 pi->key.proto == IPPROTO_TCP, r);
 		break;
 	case CONF_FWD_TUN:
 		switch (xmit_tun(m, port_tab[out].addr, r->addr, port_tab[out].mtu)) {
@@ -428,11 +428,13 @@ static inline void pass1_mark(struct pkt_info *pi)
  * the candidate was taken: absent is checked again (the bucket is in cache).
  */
 static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
-							     struct rte_mbuf *m,
+							     struct rte_mbuf *m, uint8_t *d,
+							     uint16_t l4_off,
 							     struct pkt_info *pi,
 							     const struct cand *c, bool all_fast)
 {
-	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) || !vip_fast(w, pidx, m, pi, c->s)) {
+	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) ||
+	    !vip_fast(w, pidx, m, d, l4_off, pi, c->s)) {
 		/*
 		 * A home hit left the hash's high half undone. (All fast, a
 		 * packet pkt_classify() took has its whole hash: completing it
@@ -442,6 +444,14 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 			fast_key_hash(pi);
 		vip_flow(w, pidx, m, pi, c->absent && sess_absent(w->sess, pi->hash));
 	}
+}
+
+/* A packet the all-fast loop's pkt_classify() took: vip_packet() out of line. */
+static __attribute__((noinline)) void vip_slow(struct worker *w, uint16_t pidx,
+					       struct rte_mbuf *m, struct pkt_info *pi,
+					       const struct cand *c)
+{
+	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi, c, true);
 }
 
 /* Pass 2 for a packet that is no VIP flow's and stays on this worker. */
@@ -566,17 +576,22 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			candidate(w, sh, &pi[i], &cand[i], true);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
+			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 			rx_bytes += m->pkt_len;
 			candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], true);
-			/* fast_check() failed: pkt_classify() decides, as in pass 1. */
+			/*
+			 * fast_check() failed: pkt_classify() decides, as in pass
+			 * 1, and its L4 offset is not known here (IP options).
+			 */
 			if (unlikely(!fast_check(m, &pi[i]))) {
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
-				if (pi[i].verdict != PKT_VIP_FLOW) {
+				if (pi[i].verdict != PKT_VIP_FLOW)
 					act_other(w, pidx, m, &pi[i], excp, &nexcp);
-					continue;
-				}
+				else
+					vip_slow(w, pidx, m, &pi[i], &cand[i]);
+				continue;
 			}
-			vip_packet(w, pidx, m, &pi[i], &cand[i], true);
+			vip_packet(w, pidx, m, d, RTE_ETHER_HDR_LEN + 20, &pi[i], &cand[i], true);
 		}
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
@@ -591,7 +606,8 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			    unlikely(!fast_check(m, &pi[i])))
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
-				vip_packet(w, pidx, m, &pi[i], &cand[i], false);
+				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
+					   &pi[i], &cand[i], false);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;

@@ -111,12 +111,12 @@ static inline uint16_t csum_apply16(uint16_t sum, uint16_t d)
  * port, whose differences from what the packet holds are dx; dst selects the
  * destination side (client to server) or the source side.
  */
-static inline void xmit_nat_apply(struct rte_ipv4_hdr *ip, void *l4, bool dst, uint32_t addr,
-				  uint16_t port, struct xmit_nat_delta dx)
+static inline void xmit_nat_apply(struct rte_ipv4_hdr *ip, void *l4, bool tcp, bool dst,
+				  uint32_t addr, uint16_t port, struct xmit_nat_delta dx)
 {
 	xmit_u16 *ipc = (xmit_u16 *)((uint8_t *)ip + 10);
 	*ipc = csum_apply16(*ipc, dx.ip);
-	if (ip->next_proto_id == IPPROTO_TCP) {
+	if (tcp) {
 		xmit_u16 *c = (xmit_u16 *)((uint8_t *)l4 + 16);
 		*c = csum_apply16(*c, dx.l4);
 	} else {
@@ -140,17 +140,19 @@ static inline void xmit_nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, bool dst,
 {
 	uint32_t a = *(xmit_u32 *)((uint8_t *)ip + (dst ? 16 : 12));
 	uint16_t p = *(xmit_u16 *)((uint8_t *)l4 + (dst ? 2 : 0));
-	xmit_nat_apply(ip, l4, dst, addr, port, xmit_nat_delta(a, p, addr, port));
+	xmit_nat_apply(ip, l4, ip->next_proto_id == IPPROTO_TCP, dst, addr, port,
+		       xmit_nat_delta(a, p, addr, port));
 }
 
 /*
  * xmit_nat_rewrite(ip, l4, true, addr, port) for a packet whose destination
  * is the from side of dx (the caller checks): the differences come ready.
+ * tcp: the packet's protocol is TCP (else UDP), as the caller already knows.
  */
-static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, uint32_t addr,
+static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, bool tcp, uint32_t addr,
 				 uint16_t port, struct xmit_nat_delta dx)
 {
-	xmit_nat_apply(ip, l4, true, addr, port, dx);
+	xmit_nat_apply(ip, l4, tcp, true, addr, port, dx);
 }
 
 static inline void xmit_ttl_dec(struct rte_ipv4_hdr *ip)

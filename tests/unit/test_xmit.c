@@ -146,7 +146,8 @@ static void check_rewrite(struct pkt *p, bool dst, uint32_t addr, uint16_t port)
 		struct xmit_nat_delta dx =
 			xmit_nat_delta(*(xmit_u32 *)((uint8_t *)ip_of(p) + 16),
 				       *(xmit_u16 *)(l4_of(p) + 2), addr, port);
-		xmit_nat_dnat(ip_of(&pre), l4_of(&pre), addr, port, dx);
+		xmit_nat_dnat(ip_of(&pre), l4_of(&pre), ip_of(&pre)->next_proto_id == IPPROTO_TCP,
+			      addr, port, dx);
 		assert_memory_equal(pre.buf, ref.buf, sizeof(pre.buf));
 	}
 	xmit_nat_rewrite(ip_of(p), l4_of(p), dst, addr, port);
