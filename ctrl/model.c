@@ -164,6 +164,7 @@ int64_t model_rs_alloc(const struct vipd_conf *c, const struct conf_vs *vs, uint
 		.out_port = out,
 		.src = port_tab[out].addr,
 		.src_mac = port_tab[out].mac64,
+		.mtu = port_tab[out].mtu,
 		.svc = svc,
 		.vaddr = vs->addr,
 		.vport = __builtin_bswap16(vs->port),

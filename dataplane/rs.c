@@ -52,6 +52,8 @@ int64_t rs_alloc(const struct rs_spec *sp)
 	r->nat_dl4 = dx.l4;
 	r->tun_src = sp->src;
 	r->tun_sum = xmit_tun_sum(sp->src, sp->addr);
+	r->tun_max = (uint16_t)(sp->mtu > sizeof(struct rte_ipv4_hdr) ?
+				sp->mtu - sizeof(struct rte_ipv4_hdr) : 0);
 	r->eth_lo = 0;
 	rs_eth_src(r, sp->src_mac);
 	r->live = 1;

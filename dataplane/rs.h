@@ -46,6 +46,7 @@ struct rs_slot {
 	/* TUN: the outer source (out_port's address) and the outer header's
 	 * checksum over what all packets share (xmit_tun_sum()). */
 	uint16_t tun_sum;
+	uint16_t tun_max;  /* the longest inner packet out_port's MTU lets through */
 	uint32_t tun_src;
 	/*
 	 * The frame's first 12 bytes towards it, as two stores write them
@@ -148,6 +149,7 @@ struct rs_spec {
 	uint16_t out_port; /* port index that reaches it */
 	uint32_t src;      /* that port's own address: TUN's outer source */
 	uint64_t src_mac;  /* that port's MAC, the low 48 bits (port_info.mac64) */
+	uint16_t mtu;      /* that port's MTU */
 	uint16_t svc;      /* service slot */
 	uint32_t vaddr;    /* the service's VIP and port: what NAT rewrites */
 	uint16_t vport;

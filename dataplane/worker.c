@@ -233,7 +233,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	} else if (fwd == CONF_FWD_TUN) {
 		uint16_t ip_len = xmit_be16(ip->total_length);
 		/* Too big for the tunnel: forward() answers with ICMP. */
-		if (unlikely(ip_len + sizeof(struct rte_ipv4_hdr) > port_tab[r->out_port].mtu))
+		if (unlikely(ip_len > r->tun_max))
 			return false;
 		/* It fits; only a lack of headroom can fail. */
 		if (unlikely(!xmit_tun_encap(m, ip_len, r->tun_src, r->addr, r->tun_sum))) {

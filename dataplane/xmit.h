@@ -223,6 +223,46 @@ static inline uint16_t xmit_tun_sum(uint32_t src, uint32_t dst)
 static inline __attribute__((always_inline)) bool
 xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t dst, uint16_t sum)
 {
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *in = d + RTE_ETHER_HDR_LEN;
+
+	/* Trailing Ethernet padding must not travel inside the tunnel. */
+	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
+	/*
+	 * The inner header's first 8 bytes (version/IHL, TOS, length, id,
+	 * fragment field) as one word, and its TTL. The outer header is built
+	 * in registers and stored as a few wide words; the checksum is summed
+	 * from them, not read back. The outer header lands on the Ethernet
+	 * header's old bytes only, never on the inner header.
+	 */
+	uint64_t w0;
+	memcpy(&w0, in, 8);
+	uint64_t ttl = in[8];
+	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
+	/* Length, id, DF (of the fragment field, bit 0x40 of its first byte), TTL. */
+	uint64_t b = ((w0 >> 16) & 0x00000040ffff0000ULL) | tl | ttl << 48;
+	uint32_t tos = (uint32_t)(w0 & 0xff00);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
+	if (p == NULL)
+		return false;
+	/* sum has version/IHL, protocol and the addresses; then TOS and b's lanes. */
+	uint64_t s = (uint64_t)sum + tos + (b & 0xffffffff) + (b >> 32); /* < 2^34 */
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	/* Ethernet type, version/IHL and TOS; the caller writes both MACs. */
+	uint32_t a = 0x00450008u | tos << 16;
+	b |= (uint64_t)IPPROTO_IPIP << 56;
+	uint16_t ck = (uint16_t)~s;
+	uint64_t sd = (uint64_t)src | (uint64_t)dst << 32;
+	memcpy(p + 12, &a, 4);
+	memcpy(p + 16, &b, 8);
+	memcpy(p + 24, &ck, 2);
+	memcpy(p + 26, &sd, 8);
+	return true;
+#else
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 
@@ -257,6 +297,7 @@ xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t ds
 	memcpy(&o[6], &src, 4);
 	memcpy(&o[8], &dst, 4);
 	return true;
+#endif
 }
 
 /*

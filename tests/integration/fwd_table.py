@@ -374,6 +374,17 @@ ROWS = [
         udp(33009, 53, b"Q" * (e.mtu - 60 - 8 - 10)),
         lambda e, i, g: exp_frag_needed(e, i, g), drop="tun_frag_needed", to_client=True,
         notes="a 60-byte header: the quote is 68 bytes"),
+    # A new UDP flow takes the lean path (vip_fast()), with its own MTU test:
+    # its boundary, one byte each side.
+    Row("tun_udp_exactly_mtu",
+        lambda e, r: eth(e) / IP(src=C[8], dst=VIP_TUN, id=r, ttl=64, flags="DF") /
+        udp(33010, 53, b"E" * (e.mtu - 20 - 28)),
+        lambda e, i, g: exp_tun(e, i, RS_TUN, RS_TUN_MAC),
+        notes="inner length + 20 == MTU: still fits"),
+    Row("tun_udp_one_over_mtu_df",
+        lambda e, r: eth(e) / IP(src=C[8], dst=VIP_TUN, id=r, ttl=64, flags="DF") /
+        udp(33011, 53, b"O" * (e.mtu - 20 - 28 + 1)),
+        lambda e, i, g: exp_frag_needed(e, i, g), drop="tun_frag_needed", to_client=True),
     Row("tun_too_big_no_df_dropped",
         lambda e, r: eth(e) / IP(src=C[7], dst=VIP_TUN, id=r, ttl=64) /
         udp(33008, 53, b"U" * (e.mtu - 28)),
