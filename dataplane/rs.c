@@ -50,7 +50,7 @@ int64_t rs_alloc(const struct rs_spec *sp)
 	r->nat_vport = sp->vport;
 	r->nat_dip = dx.ip;
 	r->nat_dl4 = dx.l4;
-	r->tun_src = sp->src;
+	r->tun_sd = (uint64_t)sp->src | (uint64_t)sp->addr << 32;
 	r->tun_sum = xmit_tun_sum(sp->src, sp->addr);
 	r->tun_max = (uint16_t)(sp->mtu > sizeof(struct rte_ipv4_hdr) ?
 				sp->mtu - sizeof(struct rte_ipv4_hdr) : 0);

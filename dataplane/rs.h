@@ -43,11 +43,11 @@ struct rs_slot {
 	uint16_t nat_vport;
 	uint32_t nat_vaddr;
 	uint16_t nat_dip, nat_dl4;
-	/* TUN: the outer source (out_port's address) and the outer header's
-	 * checksum over what all packets share (xmit_tun_sum()). */
+	/* TUN: the outer header's checksum over what all packets share
+	 * (xmit_tun_sum()), and its addresses as one word (tun_sd below). */
 	uint16_t tun_sum;
 	uint16_t tun_max;  /* the longest inner packet out_port's MTU lets through */
-	uint32_t tun_src;
+	uint32_t pad1;
 	/*
 	 * The frame's first 12 bytes towards it, as two stores write them
 	 * (rs_write_eth()): eth_lo (atomic) is the MAC word's 48 bits and
@@ -56,7 +56,7 @@ struct rs_slot {
 	 */
 	uint32_t eth_hi;
 	uint64_t eth_lo;
-	uint8_t pad[8];
+	uint64_t tun_sd; /* the outer source (out_port's address) | addr << 32 */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct rs_slot) == 64, "a real server is one cache line");
 

@@ -236,11 +236,11 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 		if (unlikely(ip_len > r->tun_max))
 			return false;
 		/* It fits; only a lack of headroom can fail. */
-		if (unlikely(!xmit_tun_encap(m, ip_len, r->tun_src, r->addr, r->tun_sum))) {
+		d = xmit_tun_encap(m, d, ip_len, r->tun_sd, r->tun_sum);
+		if (unlikely(d == NULL)) {
 			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
 			return true;
 		}
-		d = rte_pktmbuf_mtod(m, uint8_t *);
 	}
 	/*
 	 * A longer expiry: the wheel re-files it lazily. Most packets land in

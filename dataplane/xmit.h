@@ -215,16 +215,17 @@ static inline uint16_t xmit_tun_sum(uint32_t src, uint32_t dst)
 }
 
 /*
- * IPIP-encapsulate m (Ethernet + IPv4 of inner_len bytes, host order) from
- * src to dst (sum = xmit_tun_sum(src, dst)), as IPVS's
- * ip_vs_tunnel_xmit: outer TOS, TTL and DF copied from the inner header. The
- * caller has checked the MTU. false: no headroom.
+ * IPIP-encapsulate m (its frame d: Ethernet + IPv4 of inner_len bytes, host
+ * order) from src to dst (sd = src | dst << 32, both in network order; sum =
+ * xmit_tun_sum(src, dst)), as IPVS's ip_vs_tunnel_xmit: outer TOS, TTL and
+ * DF copied from the inner header. The caller has checked the MTU. Returns
+ * the new start of the frame, or NULL: no headroom.
  */
-static inline __attribute__((always_inline)) bool
-xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t dst, uint16_t sum)
+static inline __attribute__((always_inline)) uint8_t *
+xmit_tun_encap(struct rte_mbuf *m, const uint8_t *d, uint16_t inner_len, uint64_t sd,
+	       uint16_t sum)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint8_t *in = d + RTE_ETHER_HDR_LEN;
 
 	/* Trailing Ethernet padding must not travel inside the tunnel. */
@@ -246,7 +247,7 @@ xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t ds
 	uint32_t tos = (uint32_t)(w0 & 0xff00);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
 	if (p == NULL)
-		return false;
+		return NULL;
 	/* sum has version/IHL, protocol and the addresses; then TOS and b's lanes. */
 	uint64_t s = (uint64_t)sum + tos + (b & 0xffffffff) + (b >> 32); /* < 2^34 */
 	s = (s & 0xffff) + (s >> 16);
@@ -256,14 +257,13 @@ xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t ds
 	uint32_t a = 0x00450008u | tos << 16;
 	b |= (uint64_t)IPPROTO_IPIP << 56;
 	uint16_t ck = (uint16_t)~s;
-	uint64_t sd = (uint64_t)src | (uint64_t)dst << 32;
 	memcpy(p + 12, &a, 4);
 	memcpy(p + 16, &b, 8);
 	memcpy(p + 24, &ck, 2);
 	memcpy(p + 26, &sd, 8);
-	return true;
+	return p;
 #else
-	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t src = (uint32_t)sd, dst = (uint32_t)(sd >> 32);
 	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 
 	/* Trailing Ethernet padding must not travel inside the tunnel. */
@@ -281,7 +281,7 @@ xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t ds
 	uint16_t ttl = xmit_mem16(in->time_to_live, 0);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
 	if (p == NULL)
-		return false;
+		return NULL;
 	uint32_t s = (uint32_t)sum + tos + tl + id + fo + ttl; /* < 2^19: two folds */
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
@@ -296,7 +296,7 @@ xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint32_t src, uint32_t ds
 	o[5] = (uint16_t)~s;
 	memcpy(&o[6], &src, 4);
 	memcpy(&o[8], &dst, 4);
-	return true;
+	return p;
 #endif
 }
 
@@ -314,8 +314,10 @@ static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32
 
 	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
 		return XMIT_TUN_TOO_BIG;
-	return xmit_tun_encap(m, inner_len, src, dst, xmit_tun_sum(src, dst)) ? XMIT_TUN_OK
-									   : XMIT_TUN_NO_ROOM;
+	return xmit_tun_encap(m, (const uint8_t *)in - RTE_ETHER_HDR_LEN, inner_len,
+			      (uint64_t)src | (uint64_t)dst << 32, xmit_tun_sum(src, dst))
+		       ? XMIT_TUN_OK
+		       : XMIT_TUN_NO_ROOM;
 }
 
 /*
