@@ -117,11 +117,14 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 /*
  * The second half, for pass 2, of a frame fast_key() took: every other
  * check pkt_classify() applies to it (the checksum flag or the IPv4 header
- * checksum, lengths, not a fragment, TTL, the TCP or UDP header), and the
- * TCP flags. false: ask pkt_classify().
+ * checksum, lengths, not a fragment, TTL, the TCP or UDP header). Returns
+ * the TCP flags (0 for UDP), or -1: ask pkt_classify(). Its L4 header is at
+ * FAST_L4_OFF. fast_check() stores both in pi; a caller that keeps them in
+ * registers stores them only where a slower path needs them.
  */
-static inline __attribute__((always_inline)) bool fast_check(const struct rte_mbuf *m,
-							      struct pkt_info *pi)
+#define FAST_L4_OFF (RTE_ETHER_HDR_LEN + 20)
+
+static inline __attribute__((always_inline)) int fast_check_flags(const struct rte_mbuf *m)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len;
@@ -134,25 +137,32 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 	/* Not a fragment (MF or an offset: the low 14 bits of the field). */
 	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || tot > len - RTE_ETHER_HDR_LEN ||
 		     tot < 20 + 8 || (frag16 & 0xff3f) != 0 || d[22] <= 1))
-		return false;
+		return -1;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, 20))
-		return false;
-	const uint8_t *l4 = d + RTE_ETHER_HDR_LEN + 20;
+		return -1;
+	const uint8_t *l4 = d + FAST_L4_OFF;
 	uint16_t l4len = (uint16_t)(tot - 20);
-	uint8_t flags = 0;
 	if (d[23] == IPPROTO_TCP) {
 		if (l4len < 20 || (l4[12] >> 4) < 5 || (l4[12] >> 4) * 4 > l4len)
-			return false;
-		flags = l4[13];
-	} else {
-		uint16_t ul;
-		memcpy(&ul, l4 + 4, 2);
-		ul = __builtin_bswap16(ul);
-		if (ul < 8 || ul > l4len)
-			return false;
+			return -1;
+		return l4[13];
 	}
-	pi->tcp_flags = flags;
-	pi->l4_off = RTE_ETHER_HDR_LEN + 20;
+	uint16_t ul;
+	memcpy(&ul, l4 + 4, 2);
+	ul = __builtin_bswap16(ul);
+	if (ul < 8 || ul > l4len)
+		return -1;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) bool fast_check(const struct rte_mbuf *m,
+							      struct pkt_info *pi)
+{
+	int flags = fast_check_flags(m);
+	if (flags < 0)
+		return false;
+	pi->tcp_flags = (uint8_t)flags;
+	pi->l4_off = FAST_L4_OFF;
 	return true;
 }
 

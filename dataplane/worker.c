@@ -102,7 +102,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
 							   struct rte_mbuf *m, uint8_t *d,
-							   uint16_t l4_off,
+							   uint16_t l4_off, uint8_t tcp_flags,
 							   const struct pkt_info *pi,
 							   struct sess *s);
 
@@ -140,7 +140,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			return;
 		/* A new UDP flow needs nothing the lean path leaves out (no state
 		 * to step, its expiry already set): every DNS query is one. */
-		if (!tcp && vip_fast(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi, s))
+		if (!tcp && vip_fast(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, 0, pi, s))
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
@@ -200,12 +200,13 @@ static inline __attribute__((always_inline)) void nat_dnat(struct worker *w,
  * A packet of an established flow that changes nothing but its session's
  * expiry (UDP, or TCP in ESTABLISHED without SYN, FIN or RST), to a live real
  * server: the common case, in few instructions. d is the frame, l4_off its
- * TCP/UDP header's offset (the caller may know it). false leaves the packet
- * untouched for vip_flow().
+ * TCP/UDP header's offset and tcp_flags its TCP flags (the caller may have
+ * them in registers, not in pi). false leaves the packet untouched for
+ * vip_flow().
  */
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
 							   struct rte_mbuf *m, uint8_t *d,
-							   uint16_t l4_off,
+							   uint16_t l4_off, uint8_t tcp_flags,
 							   const struct pkt_info *pi,
 							   struct sess *s)
 {
@@ -213,7 +214,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	bool tcp = pi->key.proto == IPPROTO_TCP;
 	if (tcp) {
 		if (s->state != TCPS_ESTABLISHED ||
-		    (pi->tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
+		    (tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
 			return false;
 		exp = w->exp_tcp;
 	} else {
@@ -429,12 +430,17 @@ static inline void pass1_mark(struct pkt_info *pi)
  */
 static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
 							     struct rte_mbuf *m, uint8_t *d,
-							     uint16_t l4_off,
+							     uint16_t l4_off, uint8_t tcp_flags,
 							     struct pkt_info *pi,
 							     const struct cand *c, bool all_fast)
 {
 	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) ||
-	    !vip_fast(w, pidx, m, d, l4_off, pi, c->s)) {
+	    !vip_fast(w, pidx, m, d, l4_off, tcp_flags, pi, c->s)) {
+		/* All fast, fast_check_flags() left them in registers. */
+		if (all_fast) {
+			pi->tcp_flags = tcp_flags;
+			pi->l4_off = l4_off;
+		}
 		/*
 		 * A home hit left the hash's high half undone. (All fast, a
 		 * packet pkt_classify() took has its whole hash: completing it
@@ -451,7 +457,8 @@ static __attribute__((noinline)) void vip_slow(struct worker *w, uint16_t pidx,
 					       struct rte_mbuf *m, struct pkt_info *pi,
 					       const struct cand *c)
 {
-	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi, c, true);
+	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi->tcp_flags, pi, c,
+		   true);
 }
 
 /* Pass 2 for a packet that is no VIP flow's and stays on this worker. */
@@ -580,10 +587,11 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			rx_bytes += m->pkt_len;
 			candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], true);
 			/*
-			 * fast_check() failed: pkt_classify() decides, as in pass
-			 * 1, and its L4 offset is not known here (IP options).
+			 * fast_check_flags() failed: pkt_classify() decides, as in
+			 * pass 1, and its L4 offset is not known here (IP options).
 			 */
-			if (unlikely(!fast_check(m, &pi[i]))) {
+			int fl = fast_check_flags(m);
+			if (unlikely(fl < 0)) {
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 				if (pi[i].verdict != PKT_VIP_FLOW)
 					act_other(w, pidx, m, &pi[i], excp, &nexcp);
@@ -591,7 +599,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 					vip_slow(w, pidx, m, &pi[i], &cand[i]);
 				continue;
 			}
-			vip_packet(w, pidx, m, d, RTE_ETHER_HDR_LEN + 20, &pi[i], &cand[i], true);
+			vip_packet(w, pidx, m, d, FAST_L4_OFF, (uint8_t)fl, &pi[i], &cand[i], true);
 		}
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
@@ -607,7 +615,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
-					   &pi[i], &cand[i], false);
+					   pi[i].tcp_flags, &pi[i], &cand[i], false);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;
