@@ -12,6 +12,9 @@
 #       first pass every packet belongs to an established flow.
 #   --new-flows: a pcap of FLOWS distinct flows (default 300000) played once
 #       (no infinite_rx): every packet is a new flow.
+#   --loop: count the whole worker loop (worker_main: the PMDs' rx and tx,
+#       the tx flush, expiry steps) instead of worker_rx_burst() alone; the
+#       figure to set against testpmd io's 207 a packet.
 #
 # vipd runs under valgrind with --no-huge -m 1024 --no-pci and the mode's
 # benchmark configuration (bench/vipd-MODE.conf.in); callgrind collects only
@@ -22,7 +25,7 @@
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
-# usage: bench/instr_count.sh [--mode dr|nat|tun] [--new-flows] [--flows N]
+# usage: bench/instr_count.sh [--mode dr|nat|tun] [--new-flows] [--loop] [--flows N]
 #                             [--seconds S] [--keep DIR]
 set -u
 
@@ -35,6 +38,7 @@ NEW=0
 FLOWS=""
 SECS=30
 KEEP=""
+SCOPE=worker_rx_burst
 MARK='uint32_t len = m->data_len;'
 
 die() { echo "instr_count: $*" >&2; exit 1; }
@@ -43,10 +47,11 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--mode) MODE=$2; shift 2 ;;
 	--new-flows) NEW=1; shift ;;
+	--loop) SCOPE=worker_main; shift ;;
 	--flows) FLOWS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
-	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -88,7 +93,7 @@ open(sys.argv[2], "w").write(s)' "$BENCH/vipd-$MODE.conf.in" "$WORK/vipd.conf" |
 # window only has to be long enough for the first pass to be negligible.
 [ "$NEW" = 1 ] && SECS=$((SECS > 60 ? SECS : 60))
 timeout -s INT "$SECS" valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-	${INSTR_COUNT_VG_ARGS:-} --toggle-collect=worker_rx_burst "$VIPD" -f "$WORK/vipd.conf" -- \
+	${INSTR_COUNT_VG_ARGS:-} --toggle-collect="$SCOPE" "$VIPD" -f "$WORK/vipd.conf" -- \
 	--lcores 0@0,1@1 --no-pci --no-huge -m 1024 --file-prefix="$PREFIX" \
 	</dev/null >"$WORK/vipd.log" 2>&1 &
 VPID=$!
@@ -98,7 +103,7 @@ VPID=""
 callgrind_annotate --auto=yes --show-percs=no "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null ||
 	die "callgrind_annotate failed"
 
-MODE=$MODE NEW=$NEW MARK=$MARK "$PY" - "$WORK/annotate.txt" <<'EOF'
+MODE=$MODE NEW=$NEW MARK=$MARK SCOPE=$SCOPE "$PY" - "$WORK/annotate.txt" <<'EOF'
 import os, re, sys
 t = open(sys.argv[1]).read()
 tot = re.search(r"([\d,]+)\s+PROGRAM TOTALS", t)
@@ -107,6 +112,8 @@ if not tot or not pk:
     sys.exit("instr_count: no totals or packet count in callgrind's annotation")
 i, p = int(tot.group(1).replace(",", "")), int(pk.group(1).replace(",", ""))
 kind = "new-flows" if os.environ["NEW"] == "1" else "established"
+if os.environ["SCOPE"] == "worker_main":
+    kind += ", whole worker loop"
 print("%s %s: %.1f instructions/packet (%d packets, %d instructions)"
       % (os.environ["MODE"].upper(), kind, i / p, p, i))
 EOF

@@ -82,20 +82,19 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 
 void worker_tx_port(struct worker *w, uint16_t pidx)
 {
-	struct rte_mbuf **m = w->txm[pidx];
-	uint16_t n = w->txn[pidx];
+	struct worker_txq *q = &w->txq[pidx];
+	struct rte_mbuf **m = q->m;
+	uint16_t n = q->n;
 	struct stats_port *sp = &w->st->port[pidx];
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < n; i++)
-		bytes += m[i]->pkt_len;
 	sp->tx_pkts += n;
-	sp->tx_bytes += bytes;
+	sp->tx_bytes += q->bytes;
 	uint16_t sent = rte_eth_tx_burst(port_tab[pidx].id, (uint16_t)w->id, m, n);
 	if (unlikely(sent < n)) {
 		sp->drops[VIPD_DROP_TX_FULL] += n - sent;
 		rte_pktmbuf_free_bulk(&m[sent], n - sent);
 	}
-	w->txn[pidx] = 0;
+	q->n = 0;
+	q->bytes = 0;
 }
 
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,

@@ -56,6 +56,16 @@ struct worker_dcache {
 	struct sched_dest d[WORKER_DCACHE_MAX];
 };
 
+/*
+ * A port's packets to send, and their bytes counted as they are queued (a
+ * second walk over the mbufs at the burst cost a few instructions a packet).
+ */
+struct worker_txq {
+	uint16_t n;
+	uint64_t bytes;
+	struct rte_mbuf *m[WORKER_TXQ];
+} __attribute__((aligned(64)));
+
 struct worker {
 	unsigned id;
 	unsigned lcore;
@@ -81,10 +91,8 @@ struct worker {
 	struct sched_state sched[SVC_MAX];
 	struct sched_ovl ovl; /* threshold overload flags by rs slot index */
 	struct worker_dcache dcache;
-	/* What the worker will send on each port, handed to its PMD in one
-	 * burst; counts apart so that a port's packets are a shift away. */
-	uint16_t txn[VIPD_MAX_PORTS];
-	struct rte_mbuf *txm[VIPD_MAX_PORTS][WORKER_TXQ] __attribute__((aligned(64)));
+	/* What the worker will send on each port, handed to its PMD in one burst. */
+	struct worker_txq txq[VIPD_MAX_PORTS];
 } __attribute__((aligned(64)));
 
 _Static_assert(RS_MAX <= SCHED_OVL_MAX, "sched_ovl has a bit per rs slot");

@@ -21,15 +21,17 @@ static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enu
 	rte_pktmbuf_free(m);
 }
 
-/* Send what txm holds for port pidx; what the PMD refuses is counted and freed. */
+/* Send what txq[pidx] holds; what the PMD refuses is counted and freed. */
 void worker_tx_port(struct worker *w, uint16_t pidx);
 
 /* Queue m for port pidx; sent by worker_tx_flush() or when the queue fills. */
 static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 {
-	uint16_t n = w->txn[pidx];
-	w->txm[pidx][n++] = m;
-	w->txn[pidx] = n;
+	struct worker_txq *q = &w->txq[pidx];
+	uint16_t n = q->n;
+	q->m[n++] = m;
+	q->n = n;
+	q->bytes += m->pkt_len;
 	if (unlikely(n == WORKER_TXQ))
 		worker_tx_port(w, pidx);
 }
@@ -38,7 +40,7 @@ static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 static inline void worker_tx_flush(struct worker *w)
 {
 	for (uint16_t p = 0; p < port_n; p++)
-		if (w->txn[p])
+		if (w->txq[p].n)
 			worker_tx_port(w, p);
 }
 
