@@ -47,6 +47,7 @@ int worker_init(unsigned w, uint32_t sessions, uint32_t idle_max_us)
 		return -ENOMEM;
 	wk->id = w;
 	wk->st = stats_lc[w];
+	wk->rs_to_ctr = (uintptr_t)wk->st->rs - (uintptr_t)rs_slots; /* rs_init() came first */
 	wk->idle_max_us = idle_max_us;
 	for (unsigned i = 0; i < SVC_MAX; i++)
 		sched_state_reset(&wk->sched[i]);
@@ -250,7 +251,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	if (exp != s->expire)
 		s->expire = exp;
 
-	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+	struct stats_ctr *rc = worker_rs_ctr(w, r);
 	struct stats_ctr *vc = &w->st->svc[s->svc];
 	rc->pkts++;
 	rc->bytes += m->pkt_len;

@@ -81,6 +81,9 @@ struct worker {
 	struct stats_lcore *st;
 	const struct snap *snap;
 	uint32_t snap_version; /* the last snapshot worker_snap_changed() saw */
+	/* Its counters of a real server from the real server's slot, one add
+	 * (worker_rs_ctr()): both arrays have a 64-byte element per index. */
+	uintptr_t rs_to_ctr;
 	uint32_t now;
 	uint32_t exp_tcp, exp_udp; /* now + the snapshot's tcp and udp timeouts */
 	uint32_t idle_max_us;

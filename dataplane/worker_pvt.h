@@ -24,6 +24,15 @@ static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enu
 /* Send what txq[pidx] holds; what the PMD refuses is counted and freed. */
 void worker_tx_port(struct worker *w, uint16_t pidx);
 
+_Static_assert(sizeof(struct stats_ctr) == sizeof(struct rs_slot),
+	       "worker_rs_ctr() steps both arrays by the same size");
+
+/* w's counters for the real server in slot r: &w->st->rs[r - rs_slots]. */
+static inline struct stats_ctr *worker_rs_ctr(const struct worker *w, const struct rs_slot *r)
+{
+	return (struct stats_ctr *)((uintptr_t)r + w->rs_to_ctr);
+}
+
 /* Queue m for port pidx; sent by worker_tx_flush() or when the queue fills. */
 static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 {
