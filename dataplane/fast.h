@@ -28,7 +28,8 @@
 struct fast_cache {
 	const struct snap *sn;     /* the snapshot svc came from */
 	uint32_t version;          /* its version: a new snapshot may reuse the address */
-	uint64_t key;              /* vip | vport << 32 | proto << 48 */
+	uint64_t key;              /* vip | vport << 48, as the frame holds them at 30 */
+	uint8_t proto;
 	const struct snap_svc *svc;
 };
 
@@ -38,7 +39,8 @@ static inline void fast_cache_sync(struct fast_cache *fc, const struct snap *sn)
 	if (fc->sn != sn || fc->version != sn->version) {
 		fc->sn = sn;
 		fc->version = sn->version;
-		fc->key = UINT64_MAX; /* proto << 48 never sets the top byte */
+		fc->key = UINT64_MAX;
+		fc->proto = 0; /* no TCP or UDP frame has it: never a hit */
 		fc->svc = NULL;
 	}
 }
@@ -84,16 +86,20 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 	memcpy(&ports, d + 34, 4);
 	uint8_t proto = d[23];
 	uint64_t kw1 = ports | (uint64_t)proto << 32;
-	/* vip | vport << 32 | proto << 48: kw1 >> 16 is vport | proto << 16. */
-	uint64_t sk = (kw0 >> 32) | (kw1 >> 16) << 32;
+	/* The destination address and port as the frame has them (the source
+	 * port between them masked out): one load, one mask. */
+	uint64_t dst;
+	memcpy(&dst, d + 30, 8);
+	uint64_t sk = dst & 0xffff0000ffffffffULL;
 	const struct snap_svc *svc = fc->svc;
-	if (unlikely(sk != fc->key)) {
+	if (unlikely(sk != fc->key || proto != fc->proto)) {
 		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 			return PKT_SLOW;
 		svc = snap_svc_find(fc->sn, (uint32_t)(kw0 >> 32), (uint16_t)(ports >> 16), proto);
 		if (svc == NULL || !svc->owned)
 			return PKT_SLOW;
 		fc->key = sk;
+		fc->proto = proto;
 		fc->svc = svc;
 	}
 	pi->svc = svc;
