@@ -92,6 +92,10 @@ static const struct family fams[] = {
 
 static void write_services(struct evbuffer *b, const struct snap *s)
 {
+	struct stats_ctr *tr = calloc(SVC_MAX, sizeof(*tr));
+	if (tr == NULL)
+		return;
+	rs_svc_traffic(tr);
 	for (unsigned f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		char name[96];
 		snprintf(name, sizeof(name), "vipd_service_%s", fams[f].name);
@@ -99,7 +103,7 @@ static void write_services(struct evbuffer *b, const struct snap *s)
 		for (uint32_t i = 0; i < s->n_svc; i++) {
 			char l[64];
 			svc_label(&s->svc[i], l, sizeof(l));
-			struct stats_ctr c = stats_sum_ctr(false, s->svc[i].slot);
+			struct stats_ctr c = stats_svc_ctr(tr, s->svc[i].slot);
 			if (fams[f].get == g_active || fams[f].get == g_inact) {
 				/* Live sessions are counted per real server. */
 				memset(&c, 0, sizeof(c));
@@ -113,6 +117,7 @@ static void write_services(struct evbuffer *b, const struct snap *s)
 					    (unsigned long long)fams[f].get(&c));
 		}
 	}
+	free(tr);
 	help(b, "vipd_service_new_sessions_per_second", "gauge",
 	     "Sessions created in the last second");
 	for (uint32_t i = 0; i < s->n_svc; i++) {

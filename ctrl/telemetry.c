@@ -178,13 +178,19 @@ static int cmd_services(const char *cmd, const char *params, struct rte_tel_data
 	(void)cmd;
 	(void)params;
 	const struct snap *s = reader_enter();
+	struct stats_ctr *tr = calloc(SVC_MAX, sizeof(*tr));
+	if (tr == NULL) {
+		reader_leave();
+		return -ENOMEM;
+	}
+	rs_svc_traffic(tr);
 	rte_tel_data_start_dict(d);
 	for (uint32_t i = 0; s && i < s->n_svc; i++) {
 		const struct snap_svc *v = &s->svc[i];
 		struct rte_tel_data *e = rte_tel_data_alloc();
 		char label[64];
 		svc_label(v, label, sizeof(label));
-		struct stats_ctr c = stats_sum_ctr(false, v->slot);
+		struct stats_ctr c = stats_svc_ctr(tr, v->slot);
 		/* Live sessions are tracked per real server; a service has theirs. */
 		for (unsigned j = 0; j < v->n_rs; j++) {
 			struct stats_ctr r = stats_sum_ctr(true, rs_handle_idx(v->rs[j].handle));
@@ -205,6 +211,7 @@ static int cmd_services(const char *cmd, const char *params, struct rte_tel_data
 		snprintf(key, sizeof(key), "svc%u", v->slot);
 		rte_tel_data_add_dict_container(d, key, e, 0);
 	}
+	free(tr);
 	reader_leave();
 	return 0;
 }

@@ -20,6 +20,7 @@ static void avail_changed(void)
 static uint32_t rs_free[RS_MAX], rs_nfree;
 static uint32_t rs_dead[RS_MAX], rs_ndead;
 static uint8_t svc_used[SVC_MAX];
+static uint8_t svc_freed[SVC_MAX]; /* freed, reusable after rs_reclaim() */
 
 int rs_init(void)
 {
@@ -57,6 +58,7 @@ int64_t rs_alloc(const struct rs_spec *sp)
 	r->eth_lo = 0;
 	rs_eth_src(r, sp->src_mac);
 	r->live = 1;
+	r->held = 1;
 	r->static_mac = 0;
 	/* A reused slot starts with fresh counters (its sessions are gone or
 	 * stale: stale ones no longer touch them, see sess_end). */
@@ -82,8 +84,40 @@ void rs_retire(uint32_t h)
 
 void rs_reclaim(void)
 {
-	while (rs_ndead)
-		rs_free[rs_nfree++] = rs_dead[--rs_ndead];
+	/* The control core's own counters keep what they carried for their service. */
+	struct stats_lcore *ctl = stats_n_lc ? stats_lc[stats_n_lc - 1] : NULL;
+	while (rs_ndead) {
+		uint32_t i = rs_dead[--rs_ndead];
+		struct rs_slot *r = &rs_slots[i];
+		if (ctl) {
+			struct stats_ctr c = stats_sum_ctr(true, i);
+			struct stats_ctr *v = &ctl->svc[r->svc];
+			v->pkts += c.pkts;
+			v->bytes += c.bytes;
+			v->out_pkts += c.out_pkts;
+			v->out_bytes += c.out_bytes;
+		}
+		r->held = 0;
+		rs_free[rs_nfree++] = i;
+	}
+	for (unsigned s = 0; s < SVC_MAX; s++)
+		if (svc_freed[s])
+			svc_freed[s] = svc_used[s] = 0;
+}
+
+void rs_svc_traffic(struct stats_ctr *per_svc)
+{
+	for (uint32_t i = 1; i < RS_MAX; i++) {
+		const struct rs_slot *r = &rs_slots[i];
+		if (!r->held)
+			continue;
+		struct stats_ctr c = stats_sum_ctr(true, i);
+		struct stats_ctr *v = &per_svc[r->svc];
+		v->pkts += c.pkts;
+		v->bytes += c.bytes;
+		v->out_pkts += c.out_pkts;
+		v->out_bytes += c.out_bytes;
+	}
 }
 
 void rs_set_avail(uint32_t h, bool up)
@@ -122,7 +156,7 @@ bool rs_mac_bytes(const struct rs_slot *r, uint8_t mac[6])
 int svc_slot_alloc(void)
 {
 	for (unsigned i = 0; i < SVC_MAX; i++)
-		if (!svc_used[i]) {
+		if (!svc_used[i] && !svc_freed[i]) {
 			svc_used[i] = 1;
 			/* Not yet in any snapshot: no worker counts into it. */
 			for (unsigned l = 0; l < stats_n_lc; l++)
@@ -134,6 +168,6 @@ int svc_slot_alloc(void)
 
 void svc_slot_free(int slot)
 {
-	if (slot >= 0 && (unsigned)slot < SVC_MAX)
-		svc_used[slot] = 0;
+	if (slot >= 0 && (unsigned)slot < SVC_MAX && svc_used[slot])
+		svc_freed[slot] = 1;
 }

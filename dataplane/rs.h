@@ -33,7 +33,9 @@ struct rs_slot {
 	uint16_t port;     /* network order */
 	uint16_t out_port; /* DPDK port that reaches it */
 	uint8_t fwd;       /* enum conf_fwd */
-	uint8_t pad0;
+	/* control only: allocated, until reclaimed. Until then its traffic
+	 * counters are part of its service's (rs_svc_traffic()). */
+	uint8_t held;
 	uint8_t live;      /* control only: slot in use */
 	uint8_t static_mac;
 	uint64_t mac;      /* atomic: RS_MAC_VALID | RS_MAC_UP (health) | 48-bit MAC */
@@ -166,7 +168,23 @@ void rs_set_mac(uint32_t handle, const uint8_t mac[6], bool is_static);
 /* Fill mac and return true when known. */
 bool rs_mac_bytes(const struct rs_slot *r, uint8_t mac[6]);
 
+/*
+ * A service's slot. A freed slot is reused only after rs_reclaim(): until
+ * then real servers retired with it may still carry its index.
+ */
 int svc_slot_alloc(void);
 void svc_slot_free(int slot);
+
+/*
+ * Control core. A service's traffic (pkts, bytes, out_pkts, out_bytes) is
+ * counted only per real server: workers save a counter pair a packet. This
+ * adds into per_svc[SVC_MAX] what every held slot counted, by its service;
+ * what reclaimed slots had counted rs_reclaim() folded into the control
+ * core's service counters, which stats_sum_ctr(false, ...) includes. The
+ * sum of both only grows: a slot's counts move from one to the other at
+ * once, after workers stopped counting into it.
+ */
+struct stats_ctr;
+void rs_svc_traffic(struct stats_ctr *per_svc);
 
 #endif

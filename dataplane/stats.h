@@ -77,6 +77,17 @@ static inline struct stats_ctr stats_sum_ctr(bool rs, uint32_t idx)
 	return t;
 }
 
+/* A service's counters, its traffic from tr (rs_svc_traffic()'s result). */
+static inline struct stats_ctr stats_svc_ctr(const struct stats_ctr *tr, uint16_t slot)
+{
+	struct stats_ctr t = stats_sum_ctr(false, slot);
+	t.pkts += tr[slot].pkts;
+	t.bytes += tr[slot].bytes;
+	t.out_pkts += tr[slot].out_pkts;
+	t.out_bytes += tr[slot].out_bytes;
+	return t;
+}
+
 static inline uint64_t stats_sum_drop(uint16_t port, unsigned reason)
 {
 	uint64_t v = 0;

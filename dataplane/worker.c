@@ -156,12 +156,10 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 					       s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, worker_state_timeout(sn, s->state));
 
+	/* The service's traffic is its real servers' (rs_svc_traffic()). */
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	struct stats_ctr *vc = &w->st->svc[s->svc];
 	rc->pkts++;
 	rc->bytes += m->pkt_len;
-	vc->pkts++;
-	vc->bytes += m->pkt_len;
 
 	forward(w, pidx, m, pi, r);
 }
@@ -252,11 +250,8 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 		s->expire = exp;
 
 	struct stats_ctr *rc = worker_rs_ctr(w, r);
-	struct stats_ctr *vc = &w->st->svc[s->svc];
 	rc->pkts++;
 	rc->bytes += m->pkt_len;
-	vc->pkts++;
-	vc->bytes += m->pkt_len;
 
 	rs_write_eth(r, d);
 	tx(w, r->out_port, m);

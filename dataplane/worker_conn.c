@@ -182,11 +182,8 @@ void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 		worker_set_state(w, s, tcpstate_next(TCPDIR_OUTPUT, s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, worker_state_timeout(w->snap, s->state));
 	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	struct stats_ctr *vc = &w->st->svc[s->svc];
-	rc->out_pkts++;
+	rc->out_pkts++; /* and so its service's: rs_svc_traffic() */
 	rc->out_bytes += m->pkt_len;
-	vc->out_pkts++;
-	vc->out_bytes += m->pkt_len;
 	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
 	xmit_ttl_dec(ip);
 	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
