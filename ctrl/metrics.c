@@ -80,8 +80,8 @@ static uint64_t g_active(const struct stats_ctr *c) { return c->active > 0 ? (ui
 static uint64_t g_inact(const struct stats_ctr *c) { return c->inactive > 0 ? (uint64_t)c->inactive : 0; }
 
 static const struct family fams[] = {
-	{ "packets_total", "counter", "Packets from clients", g_pkts },
-	{ "bytes_total", "counter", "Bytes from clients", g_bytes },
+	{ "packets_total", "counter", "Packets from clients forwarded to the real servers", g_pkts },
+	{ "bytes_total", "counter", "Bytes from clients as forwarded (TUN: with the outer header)", g_bytes },
 	{ "out_packets_total", "counter", "Reply packets through the director (NAT)", g_opkts },
 	{ "out_bytes_total", "counter", "Reply bytes through the director (NAT)", g_obytes },
 	{ "connections_total", "counter", "Sessions created", g_conns },

@@ -155,12 +155,6 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 				 tcpstate_next(r->fwd == CONF_FWD_NAT ? TCPDIR_INPUT : TCPDIR_INPUT_ONLY,
 					       s->state, pi->tcp_flags));
 	sess_touch(w->sess, s, w->now, worker_state_timeout(sn, s->state));
-
-	/* The service's traffic is its real servers' (rs_svc_traffic()). */
-	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
-	rc->pkts++;
-	rc->bytes += m->pkt_len;
-
 	forward(w, pidx, m, pi, r);
 }
 
@@ -258,6 +252,20 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	return true;
 }
 
+/*
+ * Queue a packet that goes to real server r, counted as its traffic (and so
+ * its service's: rs_svc_traffic()) as it leaves, TUN's outer header
+ * included: as vip_fast() counts it.
+ */
+static inline void tx_counted(struct worker *w, uint16_t out, struct rte_mbuf *m,
+			      const struct rs_slot *r)
+{
+	struct stats_ctr *rc = worker_rs_ctr(w, r);
+	rc->pkts++;
+	rc->bytes += m->pkt_len;
+	tx(w, out, m);
+}
+
 static inline bool set_next_hop(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 				const struct rs_slot *r)
 {
@@ -307,7 +315,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		break;
 	}
 	if (set_next_hop(w, pidx, m, r))
-		tx(w, out, m);
+		tx_counted(w, out, m, r);
 }
 
 static inline void to_kernel(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
@@ -337,7 +345,7 @@ static void icmp_in(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct 
 		icmp_quote_parse(ip, (uint16_t)(m->data_len - sizeof(struct rte_ether_hdr)), &q);
 		icmp_nat(ip, &q, true, r->addr, r->port);
 		if (set_next_hop(w, pidx, m, r))
-			tx(w, r->out_port, m);
+			tx_counted(w, r->out_port, m, r);
 		return;
 	}
 	/* DR and TUN carry it unchanged, as they carry the flow. */

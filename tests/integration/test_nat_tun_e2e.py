@@ -264,6 +264,8 @@ def test_tun_curl_with_user_space_decapsulation(lab, directors, client_cache_flu
             for src in [CLIENT] + EXTRA_CLIENTS[:4]:
                 for _ in range(2):
                     names.append(served_by(curl(lab, f"http://{VIP}/", src=src), src))
+        time.sleep(1)   # the connections' last segments
+        counted = v.counters("realservers")
     finally:
         for d in decaps.values():
             d.stop()
@@ -276,6 +278,14 @@ def test_tun_curl_with_user_space_decapsulation(lab, directors, client_cache_flu
         assert s["other"] == 0, f"{rs}: IPIP packets not for the VIP: {s}"
         seen, bad = _outer_checks(s, RS[rs])
         assert seen > 0 and not bad, f"{rs}: outer IPIP headers wrong:\n" + "\n".join(bad)
+        # Every packet the real server got was counted once, as sent (Ethernet, the
+        # outer header, the inner packet), whichever path forwarded it: a SYN the
+        # session path, the rest the lean one.
+        row = next((e for k, e in counted.items()
+                    if RS[rs] in k or RS[rs] in json.dumps(e)), None)
+        assert row is not None, f"{rs} not in /vipd/realservers: {counted}"
+        assert (row["pkts"], row["bytes"]) == (
+            s["decapsulated"], s["inner_bytes"] + 34 * s["decapsulated"]), (rs, row, s)
     assert v.alive()
 
 
