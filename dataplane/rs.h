@@ -9,7 +9,7 @@
  * expire_nodest_conn. A freed index is reused only after an RCU grace period.
  *
  * Threading: the control core is the only writer. Workers read slots; the
- * fields a worker may see change while it runs (gen, mac) are single
+ * fields a worker may see change while it runs (gen, mac, eth_lo) are single
  * atomic words. Everything else is written before the gen that publishes it.
  */
 #ifndef VIPD_RS_H
@@ -95,8 +95,8 @@ static inline uint64_t rs_mac(const struct rs_slot *r)
 }
 
 /*
- * Whether h still names r's real server (r = rs_slot_of(h)): rs_get() for a
- * caller that reads the slot only when it does.
+ * rs_get() in two steps: the slot of handle h, unchecked, then whether h
+ * still names its real server.
  */
 static inline struct rs_slot *rs_slot_of(uint32_t h)
 {
