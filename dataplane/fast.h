@@ -56,7 +56,7 @@ static inline uint64_t fast_mac64(const struct rte_ether_addr *a)
 /*
  * The first half, for pass 1: what the session lookup needs (the frame is
  * for our MAC, IPv4 without options, TCP or UDP to a service this director
- * holds; the key, *lo the hash's low half for sess_prefetch_lo(), the
+ * holds; the key, *lo the hash's low half for sess_home_prefetch(), the
  * service), as few instructions as possible between one packet's bucket
  * prefetch and the next. PKT_VIP_FLOW, or PKT_SLOW. The packet is not a
  * PKT_VIP_FLOW until fast_check() has passed too, and pi->hash may hold only
