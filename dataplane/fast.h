@@ -140,14 +140,18 @@ static inline __attribute__((always_inline)) int fast_check_flags(const struct r
 	memcpy(&tot16, d + 16, 2);
 	memcpy(&frag16, d + 20, 2);
 	uint16_t tot = __builtin_bswap16(tot16); /* rte_bswap16 is opaque asm */
-	/* Not a fragment (MF or an offset: the low 14 bits of the field). */
-	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || tot > len - RTE_ETHER_HDR_LEN ||
-		     tot < 20 + 8 || (frag16 & 0xff3f) != 0 || d[22] <= 1))
+	/*
+	 * Not a fragment (MF or an offset: the low 14 bits of the field). Too
+	 * short for its L4 header fails below, as l4len is signed. fast_key()
+	 * saw 42 bytes: the header's 20 are there to sum.
+	 */
+	if (unlikely(tot > len - RTE_ETHER_HDR_LEN || (frag16 & 0xff3f) != 0 || d[22] <= 1))
 		return -1;
+	/* A NIC's BAD is summed again too: the sum is what decides. */
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, 20))
 		return -1;
 	const uint8_t *l4 = d + FAST_L4_OFF;
-	uint16_t l4len = (uint16_t)(tot - 20);
+	int l4len = (int)tot - 20;
 	if (d[23] == IPPROTO_TCP) {
 		if (l4len < 20 || (l4[12] >> 4) < 5 || (l4[12] >> 4) * 4 > l4len)
 			return -1;
@@ -156,7 +160,7 @@ static inline __attribute__((always_inline)) int fast_check_flags(const struct r
 	uint16_t ul;
 	memcpy(&ul, l4 + 4, 2);
 	ul = __builtin_bswap16(ul);
-	if (ul < 8 || ul > l4len)
+	if (ul < 8 || (int)ul > l4len)
 		return -1;
 	return 0;
 }

@@ -155,7 +155,8 @@ static inline bool pkt_l2_ours(const struct snap *sn, const struct port_info *po
 
 /*
  * The one's complement sum over a valid header, its checksum included, is
- * 0xffff. Without options (nearly always) it is five 32-bit adds.
+ * 0xffff. Without options (nearly always) it is five 32-bit adds. For an
+ * IPv4 header: its version makes the first word nonzero (callers check it).
  */
 static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 {
@@ -165,7 +166,9 @@ static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 	 * As two 64-bit words and one 32-bit, with end-around carries: 2^16,
 	 * and so 2^64, is 1 mod 0xffff, so any width of word sums to the same
 	 * residue. Folding with end-around carries is reduction mod 0xffff (0
-	 * kept as 0xffff): a multiply, not four folds.
+	 * kept as 0xffff): a multiply, not four folds. An end-around sum of
+	 * words not all zero is not zero, so a zero t (which the multiply
+	 * would take for 0xffff) cannot occur.
 	 */
 	uint64_t a, b;
 	uint32_t c;
@@ -176,7 +179,7 @@ static inline bool pkt_ip_csum_ok(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 	s += s < a;
 	uint64_t t = s + c;
 	t += t < s;
-	return t != 0 && t % 0xffff == 0;
+	return t % 0xffff == 0;
 }
 
 /* Everything an IPv4 packet we act on must satisfy. */
@@ -193,9 +196,12 @@ static inline int pkt_ip_check(const struct rte_mbuf *m, const struct rte_ipv4_h
 	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
 	if (tot < ihl || tot > len)
 		return VIPD_DROP_IP_LEN;
+	/*
+	 * The sum decides, as in Linux's ip_rcv(): only a NIC's GOOD spares it.
+	 * A BAD from the NIC is summed again (the fast path does the same).
+	 */
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, ihl)))
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ip_csum_ok(ip, ihl))
 		return VIPD_DROP_IP_CSUM;
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return VIPD_DROP_IP_FRAG;
