@@ -75,7 +75,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	uint64_t rx = 0, tx = 0, tok = 0, fromk = 0, arp = 0, sess = 0, tmpl = 0, drops = 0;
-	uint64_t loops = 0, busy = 0, sleeps = 0, natg = 0;
+	uint64_t loops = 0, busy = 0, sleeps = 0;
 	uint64_t by[VIPD_DROP_MAX] = { 0 };
 	for (unsigned i = 0; i < stats_n_lc; i++) {
 		const struct stats_lcore *l = stats_lc[i];
@@ -90,7 +90,6 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		}
 		sess += l->sessions;
 		tmpl += l->templates;
-		natg += l->nat_general;
 		loops += l->loops;
 		busy += l->busy_loops;
 		sleeps += l->sleeps;
@@ -103,7 +102,6 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "arp_replies", arp);
 	rte_tel_data_add_dict_u64(d, "sessions", sess);
 	rte_tel_data_add_dict_u64(d, "templates", tmpl);
-	rte_tel_data_add_dict_u64(d, "nat_general_rewrites", natg);
 	rte_tel_data_add_dict_u64(d, "worker_loops", loops);
 	rte_tel_data_add_dict_u64(d, "worker_busy_loops", busy);
 	rte_tel_data_add_dict_u64(d, "worker_sleeps", sleeps);

@@ -27,6 +27,7 @@
 	X(ICMP_NO_SESSION, "icmp_no_session", "ICMP error quoting no known flow") \
 	X(TUN_TOO_BIG, "tun_frag_needed", "too big for the tunnel (DF: ICMP sent back)") \
 	X(TUN_NO_ROOM, "tun_no_headroom", "no mbuf headroom for the tunnel header") \
+	X(NAT_SLOT, "nat_slot_mismatch", "NAT real server's slot names another VIP:port") \
 	X(REDIR_FULL, "redirect_ring_full", "ring to the owning worker full")   \
 	X(DEST_GONE, "dest_unavailable", "session's real server is down or removed") \
 	X(SESS_FULL, "session_table_full", "no room for a new session")        \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "rs.h"
 #include "stats.h"
+#include "worker.h"
 #include "xmit.h"
 
 #include <errno.h>
@@ -44,6 +45,8 @@ int64_t rs_alloc(const struct rs_spec *sp)
 	r->addr = sp->addr;
 	r->port = sp->port;
 	r->out_port = sp->out_port;
+	r->txq_off = (uint32_t)(offsetof(struct worker, txq) +
+				sp->out_port * sizeof(struct worker_txq));
 	r->fwd = sp->fwd;
 	r->svc = sp->svc;
 	struct xmit_nat_delta dx = xmit_nat_delta(sp->vaddr, sp->vport, sp->addr, sp->port);

@@ -49,7 +49,9 @@ struct rs_slot {
 	 * (xmit_tun_sum()), and its addresses as one word (tun_sd below). */
 	uint16_t tun_sum;
 	uint16_t tun_max;  /* the longest inner packet out_port's MTU lets through */
-	uint32_t pad1;
+	/* Where out_port's tx queue lies in a struct worker (worker.h): the
+	 * same in every worker, so the lean path needs no multiply. */
+	uint32_t txq_off;
 	/*
 	 * The frame's first 12 bytes towards it, as two stores write them
 	 * (rs_write_eth()): eth_lo (atomic) is the MAC word's 48 bits and

@@ -516,6 +516,7 @@ void sess_delete(struct sess_table *t, struct sess *s)
 	wheel_unlink(t, s);
 	slot_free(t, i);
 	t->n--;
+	t->dels++;
 }
 
 void sess_touch(struct sess_table *t, struct sess *s, uint32_t now, uint32_t timeout)

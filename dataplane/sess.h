@@ -101,6 +101,11 @@ struct sess_table {
 	uint32_t idx_end;   /* session indexes are below it */
 	uint32_t nhome_free;  /* home slots free (bits set in homefree) */
 	uint32_t home_cursor; /* homefree word a search for any free home starts at */
+	/*
+	 * Sessions deleted so far (wraps): a caller holding session pointers
+	 * whose keys it compared sees from it whether they may have changed.
+	 */
+	uint32_t dels;
 	uint64_t *homefree;   /* bit k: bucket k's home slot is free */
 	uint32_t *freestk;    /* free slots away from home, a stack: the top is taken next */
 	/*

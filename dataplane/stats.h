@@ -43,10 +43,6 @@ struct stats_lcore {
 	uint64_t busy_cycles, busy_pkts;
 	uint64_t sessions; /* live, this lcore */
 	uint64_t templates;
-	/* NAT packets whose destination was not their real server's service
-	 * VIP:port, rewritten the general way: none in normal operation (see
-	 * nat_dnat() in worker.c). */
-	uint64_t nat_general;
 	struct stats_ctr svc[SVC_MAX];
 	struct stats_ctr rs[RS_MAX];
 } __attribute__((aligned(64)));

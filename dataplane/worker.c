@@ -158,34 +158,18 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 	forward(w, pidx, m, pi, r);
 }
 
-/* nat_dnat() for a destination other than the service's: out of line (cold). */
-static __attribute__((noinline, cold)) void nat_dnat_other(struct worker *w,
-							   struct rte_ipv4_hdr *ip, void *l4,
-							   const struct rs_slot *r)
-{
-	w->st->nat_general++;
-	xmit_nat_rewrite(ip, l4, true, r->addr, r->port);
-}
-
 /*
- * Client to NAT real server: the destination becomes the real server. A
- * packet to the VIP:port of the real server's service (every packet of its
- * sessions) takes the differences worked out when the real server was added
- * (20 instructions fewer); anything else keeps the general rewrite, counted
- * as nat_general_rewrites: only a wrong VIP or port in the real server's slot
- * would send its packets there, and their bytes would still be right, so the
- * counter is what shows it (tests/integration/test_fwd_packets.py).
+ * Client to NAT real server: the destination becomes the real server, by
+ * the checksum differences worked out when the real server was added (20
+ * instructions fewer than the general rewrite). They hold for packets to its
+ * service's VIP:port, which every packet of its sessions is: a session is
+ * made only then (worker_new_session(), nat_slot_mismatch).
  */
-static inline __attribute__((always_inline)) void nat_dnat(struct worker *w,
-							   struct rte_ipv4_hdr *ip, void *l4,
+static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *ip, void *l4,
 							   bool tcp, const struct rs_slot *r)
 {
-	xmit_u16 dport = *(xmit_u16 *)((uint8_t *)l4 + 2);
-	if (likely(ip->dst_addr == r->nat_vaddr && dport == r->nat_vport))
-		xmit_nat_dnat(ip, l4, tcp, r->addr, r->port,
-			      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
-	else
-		nat_dnat_other(w, ip, l4, r);
+	xmit_nat_dnat(ip, l4, tcp, r->addr, r->port,
+		      (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
 }
 
 /*
@@ -216,13 +200,27 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	if (unlikely(!rs_same(r, s->rs)))
 		return false;
 	/* Up (health) and its MAC known, in one word. */
-	if (unlikely(!rs_mac_go(rs_mac(r)) || (int32_t)(exp - s->expire) < 0))
+	if (unlikely(!rs_mac_go(rs_mac(r))))
 		return false;
+	/*
+	 * A longer expiry: the wheel re-files it lazily. Most packets land in
+	 * the tick the last one did, and an unchanged line stays clean: not
+	 * written back when it leaves the cache. A shorter one (a longer
+	 * timeout set before) is sess_touch()'s to file. Written before the
+	 * rewrite: if the packet then goes to vip_flow() after all, that sets
+	 * it again.
+	 */
+	uint32_t e = s->expire;
+	if (exp != e) {
+		if (unlikely((int32_t)(exp - e) < 0))
+			return false;
+		s->expire = exp;
+	}
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
 	uint8_t fwd = r->fwd;
 	/* NAT tested first: the mode with the most to do. DR: only the MACs change. */
 	if (likely(fwd == CONF_FWD_NAT)) {
-		nat_dnat(w, ip, d + l4_off, tcp, r);
+		nat_dnat(ip, d + l4_off, tcp, r);
 	} else if (fwd == CONF_FWD_TUN) {
 		uint16_t ip_len = xmit_be16(ip->total_length);
 		/* Too big for the tunnel: forward() answers with ICMP. */
@@ -235,20 +233,13 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 			return true;
 		}
 	}
-	/*
-	 * A longer expiry: the wheel re-files it lazily. Most packets land in
-	 * the tick the last one did, and an unchanged line stays clean: not
-	 * written back when it leaves the cache.
-	 */
-	if (exp != s->expire)
-		s->expire = exp;
-
 	struct stats_ctr *rc = worker_rs_ctr(w, r);
+	uint32_t len = m->pkt_len;
 	rc->pkts++;
-	rc->bytes += m->pkt_len;
+	rc->bytes += len;
 
 	rs_write_eth(r, d);
-	tx(w, r->out_port, m);
+	tx_rs(w, r, m, len);
 	return true;
 }
 
@@ -287,7 +278,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 
 	switch (r->fwd) {
 	case CONF_FWD_NAT:
-		nat_dnat(w, ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off),
+		nat_dnat(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off),
 			 pi->key.proto == IPPROTO_TCP, r);
 		break;
 	case CONF_FWD_TUN:
@@ -369,15 +360,19 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 }
 
 struct cand {
+	/* Found at home, its key compared: the packet's session (while no
+	 * session was deleted: cand_recheck()). */
 	struct sess *s;
-	bool absent;  /* the key was not in the table then */
-	bool lo_only; /* found at home: pi->hash may still be its low half */
+	/* Else: a signature's match away from home, its key not compared yet. */
+	struct sess *away;
+	bool absent; /* neither: the key was not in the table then */
 };
 
 /*
  * The session a VIP flow's packet most likely has, prefetched. Without one it
  * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
- * will go to as well, while the packets before it are handled.
+ * will go to as well, while the packets before it are handled. A home hit
+ * sets s alone: the rest is read only without one.
  */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct sess_home sh,
@@ -386,17 +381,29 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 {
 	/* At home, the hash's low half (all pass 1 stored) finds it. */
 	c->s = sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
-	c->absent = false;
-	c->lo_only = true;
 	if (likely(c->s != NULL))
 		return;
-	c->lo_only = false;
 	/* All fast: every packet came through pass1_fast(), its flag unset. */
 	if (all_fast || pi->unchecked)
 		fast_key_hash(pi);
-	c->s = sess_candidate_away(w->sess, pi->hash, &c->absent);
-	if (c->s == NULL && pi->svc->nat)
+	c->away = sess_candidate_away(w->sess, pi->hash, &c->absent);
+	if (c->away == NULL && pi->svc->nat)
 		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
+}
+
+/*
+ * A session was deleted while the candidates of the next packets were
+ * waiting: a home hit may now be a free slot, or another key's session.
+ * Those whose key no longer compares are taken again. Only vip_flow()
+ * deletes sessions in process() (a SYN on a closing session,
+ * expire_nodest_conn), never the lean path.
+ */
+static __attribute__((noinline, cold)) void cand_recheck(struct worker *w, struct sess_home sh,
+							 struct pkt_info *pi, struct cand *c)
+{
+	for (unsigned j = 1; j <= SESS_AHEAD; j++)
+		if (c[j].s != NULL && !sess_key_eq(&c[j].s->key, &pi[j].key))
+			candidate(w, sh, &pi[j], &c[j], true);
 }
 
 /*
@@ -430,15 +437,24 @@ static inline void pass1_mark(struct pkt_info *pi)
  * A VIP flow's packet in pass 2, its candidate taken: the lean path, else
  * vip_flow(). An earlier packet of the burst may have added the key since
  * the candidate was taken: absent is checked again (the bucket is in cache).
+ * All fast, a home hit is the packet's session without a second compare:
+ * c[1 .. SESS_AHEAD] are the next packets' candidates, taken again where a
+ * deletion in vip_flow() may have changed them. Otherwise (packets between
+ * workers, other verdicts between them) the key is compared here.
  */
 static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
 							     struct rte_mbuf *m, uint8_t *d,
 							     uint16_t l4_off, uint8_t tcp_flags,
-							     struct pkt_info *pi,
-							     const struct cand *c, bool all_fast)
+							     struct pkt_info *pi, struct cand *c,
+							     struct sess_home sh, bool all_fast)
 {
-	if (c->s == NULL || !sess_key_eq(&c->s->key, &pi->key) ||
-	    !vip_fast(w, pidx, m, d, l4_off, tcp_flags, pi, c->s)) {
+	struct sess *s = c->s;
+	bool home = s != NULL;
+	if (!all_fast && home && !sess_key_eq(&s->key, &pi->key))
+		s = NULL;
+	else if (!home && c->away != NULL && sess_key_eq(&c->away->key, &pi->key))
+		s = c->away;
+	if (s == NULL || !vip_fast(w, pidx, m, d, l4_off, tcp_flags, pi, s)) {
 		/* All fast, fast_check_flags() left them in registers. */
 		if (all_fast) {
 			pi->tcp_flags = tcp_flags;
@@ -449,19 +465,23 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 		 * packet pkt_classify() took has its whole hash: completing it
 		 * again gives the same, as the high half is the low half mixed.)
 		 */
-		if (c->lo_only && (all_fast || pi->unchecked))
+		if (home && (all_fast || pi->unchecked))
 			fast_key_hash(pi);
-		vip_flow(w, pidx, m, pi, c->absent && sess_absent(w->sess, pi->hash));
+		uint32_t dels = w->sess->dels;
+		vip_flow(w, pidx, m, pi,
+			 !home && c->away == NULL && c->absent && sess_absent(w->sess, pi->hash));
+		if (all_fast && unlikely(w->sess->dels != dels))
+			cand_recheck(w, sh, pi, c);
 	}
 }
 
 /* A packet the all-fast loop's pkt_classify() took: vip_packet() out of line. */
 static __attribute__((noinline)) void vip_slow(struct worker *w, uint16_t pidx,
 					       struct rte_mbuf *m, struct pkt_info *pi,
-					       const struct cand *c)
+					       struct cand *c, struct sess_home sh)
 {
 	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi->tcp_flags, pi, c,
-		   true);
+		   sh, true);
 }
 
 /* Pass 2 for a packet that is no VIP flow's and stays on this worker. */
@@ -596,13 +616,19 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			int fl = fast_check_flags(m);
 			if (unlikely(fl < 0)) {
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
-				if (pi[i].verdict != PKT_VIP_FLOW)
+				if (pi[i].verdict != PKT_VIP_FLOW) {
+					uint32_t dels = w->sess->dels;
 					act_other(w, pidx, m, &pi[i], excp, &nexcp);
-				else
-					vip_slow(w, pidx, m, &pi[i], &cand[i]);
+					/* None deletes sessions today; if one did: */
+					if (unlikely(w->sess->dels != dels))
+						cand_recheck(w, sh, &pi[i], &cand[i]);
+				} else {
+					vip_slow(w, pidx, m, &pi[i], &cand[i], sh);
+				}
 				continue;
 			}
-			vip_packet(w, pidx, m, d, FAST_L4_OFF, (uint8_t)fl, &pi[i], &cand[i], true);
+			vip_packet(w, pidx, m, d, FAST_L4_OFF, (uint8_t)fl, &pi[i], &cand[i], sh,
+				   true);
 		}
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
@@ -618,7 +644,7 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
-					   pi[i].tcp_flags, &pi[i], &cand[i], false);
+					   pi[i].tcp_flags, &pi[i], &cand[i], sh, false);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;

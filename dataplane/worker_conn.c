@@ -102,6 +102,17 @@ struct sess *worker_new_session(struct worker *w, const struct snap_svc *svc,
 	struct sess_key rk;
 	uint64_t rh = 0;
 	if (r->fwd == CONF_FWD_NAT) {
+		/*
+		 * Its packets will be rewritten by the differences in r, worked
+		 * out for its service's VIP:port: that must be the flow's. (It
+		 * is, as the real server came from the service the flow's key
+		 * found; checked here, once a flow, not for each packet.)
+		 */
+		if (unlikely(r->nat_vaddr != pi->key.daddr || r->nat_vport != pi->key.dport)) {
+			w->st->svc[svc->slot].drops++;
+			drop(w, pidx, m, VIPD_DROP_NAT_SLOT);
+			return NULL;
+		}
 		/* The reply key's bucket: fetch it while the session is inserted. */
 		rh = sess_key_set(&rk, r->addr, pi->key.saddr, r->port, pi->key.sport,
 				  pi->key.proto, SESS_KEY_REPLY);

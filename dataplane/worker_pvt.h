@@ -33,10 +33,15 @@ static inline struct stats_ctr *worker_rs_ctr(const struct worker *w, const stru
 	return (struct stats_ctr *)((uintptr_t)r + w->rs_to_ctr);
 }
 
-/* Queue m for port pidx; sent by worker_tx_flush() or when the queue fills. */
-static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+/*
+ * Queue m (len: its pkt_len) on q, one of w->txq; sent by worker_tx_flush()
+ * or when the queue fills. The length from a caller that has it: a byte
+ * store into the frame since its load (the MACs) would make the compiler
+ * load it again.
+ */
+static inline void txq_put(struct worker *w, struct worker_txq *q, struct rte_mbuf *m,
+			   uint32_t len)
 {
-	struct worker_txq *q = &w->txq[pidx];
 	/* Opaque to the optimiser: the queue's address once, in a register,
 	 * and the slot from it (GCC otherwise recomputed it from w by a
 	 * second multiply, three instructions a packet). */
@@ -44,9 +49,22 @@ static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 	uint16_t n = q->n;
 	q->m[n++] = m;
 	q->n = n;
-	q->bytes += m->pkt_len;
+	q->bytes += len;
 	if (unlikely(n == WORKER_TXQ))
-		worker_tx_port(w, pidx);
+		worker_tx_port(w, (uint16_t)(q - w->txq));
+}
+
+/* Queue m for port pidx. */
+static inline void tx(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+{
+	txq_put(w, &w->txq[pidx], m, m->pkt_len);
+}
+
+/* Queue m (len: its pkt_len) for real server r's port: r->txq_off is its queue's. */
+static inline void tx_rs(struct worker *w, const struct rs_slot *r, struct rte_mbuf *m,
+			 uint32_t len)
+{
+	txq_put(w, (struct worker_txq *)((uintptr_t)w + r->txq_off), m, len);
 }
 
 /* Hand every queued packet to its PMD. */
