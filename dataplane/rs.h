@@ -116,6 +116,17 @@ static inline bool rs_mac_go(uint64_t mac)
 	return mac >= RS_MAC_GO;
 }
 
+/*
+ * rs_mac_go(rs_mac(r)) from the MAC word's top byte alone (bits 48 to 61 are
+ * always 0): one compare with memory, where the whole word needs a 64-bit
+ * constant in a register. Acquire, as rs_mac().
+ */
+static inline bool rs_go(const struct rs_slot *r)
+{
+	const uint8_t *top = (const uint8_t *)&r->mac + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 7 : 0);
+	return __atomic_load_n(top, __ATOMIC_ACQUIRE) >= (uint8_t)(RS_MAC_GO >> 56);
+}
+
 /* Control core, before the slot is published: the source half of the frame's words. */
 static inline void rs_eth_src(struct rs_slot *r, uint64_t src_mac)
 {

@@ -100,7 +100,7 @@ void worker_tx_port(struct worker *w, uint16_t pidx)
 
 static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
-static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
+static inline __attribute__((always_inline)) bool vip_fast(struct worker *w,
 							   struct rte_mbuf *m, uint8_t *d,
 							   uint16_t l4_off, uint8_t tcp_flags,
 							   const struct pkt_info *pi,
@@ -140,7 +140,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			return;
 		/* A new UDP flow needs nothing the lean path leaves out (no state
 		 * to step, its expiry already set): every DNS query is one. */
-		if (!tcp && vip_fast(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, 0, pi, s))
+		if (!tcp && vip_fast(w, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, 0, pi, s))
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
@@ -180,7 +180,7 @@ static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *
  * them in registers, not in pi). false leaves the packet untouched for
  * vip_flow().
  */
-static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uint16_t pidx,
+static inline __attribute__((always_inline)) bool vip_fast(struct worker *w,
 							   struct rte_mbuf *m, uint8_t *d,
 							   uint16_t l4_off, uint8_t tcp_flags,
 							   const struct pkt_info *pi,
@@ -200,7 +200,7 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 	if (unlikely(!rs_same(r, s->rs)))
 		return false;
 	/* Up (health) and its MAC known, in one word. */
-	if (unlikely(!rs_mac_go(rs_mac(r))))
+	if (unlikely(!rs_go(r)))
 		return false;
 	/*
 	 * A longer expiry: the wheel re-files it lazily. Most packets land in
@@ -226,12 +226,10 @@ static inline __attribute__((always_inline)) bool vip_fast(struct worker *w, uin
 		/* Too big for the tunnel: forward() answers with ICMP. */
 		if (unlikely(ip_len > r->tun_max))
 			return false;
-		/* It fits; only a lack of headroom can fail. */
-		d = xmit_tun_encap(m, d, ip_len, r->tun_sd, r->tun_sum);
-		if (unlikely(d == NULL)) {
-			drop(w, pidx, m, VIPD_DROP_TUN_NO_ROOM);
-			return true;
-		}
+		/* Several segments, or no headroom: forward() sorts it out. */
+		d = xmit_tun_encap1(m, d, ip_len, r->tun_sd, r->tun_sum);
+		if (unlikely(d == NULL))
+			return false;
 	}
 	struct stats_ctr *rc = worker_rs_ctr(w, r);
 	uint32_t len = m->pkt_len;
@@ -454,7 +452,7 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 		s = NULL;
 	else if (!home && c->away != NULL && sess_key_eq(&c->away->key, &pi->key))
 		s = c->away;
-	if (s == NULL || !vip_fast(w, pidx, m, d, l4_off, tcp_flags, pi, s)) {
+	if (s == NULL || !vip_fast(w, m, d, l4_off, tcp_flags, pi, s)) {
 		/* All fast, fast_check_flags() left them in registers. */
 		if (all_fast) {
 			pi->tcp_flags = tcp_flags;

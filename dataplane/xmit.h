@@ -201,103 +201,128 @@ static inline uint16_t xmit_mem16(uint8_t first, uint8_t second)
 }
 
 /*
- * The part of an IPIP header's checksum that every packet from src to one
- * real server dst shares (version/IHL, protocol, both addresses), folded to
- * 16 bits: worked out once per real server (rs_alloc).
+ * The one's complement sum of the 16-bit words of s (as they lie in memory),
+ * folded to 16 bits (never 0 for a nonzero s). Each fold adds a word to
+ * itself rotated by half its width: the upper half is then the sum of both
+ * halves with the end-around carry, the lower half's carry included.
  */
-static inline uint16_t xmit_tun_sum(uint32_t src, uint32_t dst)
+static inline uint16_t csum_fold64(uint64_t s)
 {
-	uint64_t s = (uint64_t)xmit_mem16(RTE_IPV4_VHL_DEF, 0) + xmit_mem16(0, IPPROTO_IPIP) + src +
-		     dst;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)((s & 0xffff) + (s >> 16));
+	s += s << 32 | s >> 32;
+	uint32_t x = (uint32_t)(s >> 32);
+	x += x << 16 | x >> 16;
+	return (uint16_t)(x >> 16);
 }
 
 /*
- * IPIP-encapsulate m (its frame d: Ethernet + IPv4 of inner_len bytes, host
- * order) from src to dst (sd = src | dst << 32, both in network order; sum =
- * xmit_tun_sum(src, dst)), as IPVS's ip_vs_tunnel_xmit: outer TOS, TTL and
- * DF copied from the inner header. The caller has checked the MTU. Returns
- * the new start of the frame, or NULL: no headroom.
+ * The part of an IPIP header's checksum that every packet from src to one
+ * real server dst shares (protocol, both addresses), folded to 16 bits:
+ * worked out once per real server (rs_alloc).
  */
-static inline __attribute__((always_inline)) uint8_t *
-xmit_tun_encap(struct rte_mbuf *m, const uint8_t *d, uint16_t inner_len, uint64_t sd,
-	       uint16_t sum)
+static inline uint16_t xmit_tun_sum(uint32_t src, uint32_t dst)
 {
-#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	const uint8_t *in = d + RTE_ETHER_HDR_LEN;
+	return csum_fold64((uint64_t)xmit_mem16(0, IPPROTO_IPIP) + src + dst);
+}
 
-	/* Trailing Ethernet padding must not travel inside the tunnel. */
-	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
+/*
+ * The outer IPIP header at p, a frame's new start 20 bytes before its old
+ * one, from src to dst (sd = src | dst << 32, both in network order; sum =
+ * xmit_tun_sum(src, dst)), as IPVS's ip_vs_tunnel_xmit: TOS, id, TTL and DF
+ * copied from the inner header (at p + 34, inner_len bytes), and the
+ * Ethernet type; the caller writes both MACs. The outer header lands on the
+ * Ethernet header's old bytes only, never on the inner header. in45: the
+ * inner header is known to have no options (version/IHL 0x45, as the outer
+ * one), so that byte is copied too.
+ */
+static inline __attribute__((always_inline)) void xmit_tun_hdr(uint8_t *p, uint16_t inner_len,
+							       uint64_t sd, uint16_t sum, bool in45)
+{
+	const uint8_t *in = p + RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
+	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	/*
-	 * The inner header's first 8 bytes (version/IHL, TOS, length, id,
-	 * fragment field) as one word, and its TTL. The outer header is built
-	 * in registers and stored as a few wide words; the checksum is summed
-	 * from them, not read back. The outer header lands on the Ethernet
-	 * header's old bytes only, never on the inner header.
+	 * The inner header's first 8 bytes as one word, its length replaced
+	 * and of its fragment field only DF kept (bit 0x40 of its first byte):
+	 * the outer header's first 8 bytes. Its top byte is 0, so adding the
+	 * TTL and sum cannot carry out of 64 bits. The checksum is summed from
+	 * registers, not read back.
 	 */
 	uint64_t w0;
 	memcpy(&w0, in, 8);
 	uint64_t ttl = in[8];
-	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
-	/* Length, id, DF (of the fragment field, bit 0x40 of its first byte), TTL. */
-	uint64_t b = ((w0 >> 16) & 0x00000040ffff0000ULL) | tl | ttl << 48;
-	uint32_t tos = (uint32_t)(w0 & 0xff00);
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
-	if (p == NULL)
-		return NULL;
-	/* sum has version/IHL, protocol and the addresses; then TOS and b's lanes. */
-	uint64_t s = (uint64_t)sum + tos + (b & 0xffffffff) + (b >> 32); /* < 2^34 */
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	/* Ethernet type, version/IHL and TOS; the caller writes both MACs. */
-	uint32_t a = 0x00450008u | tos << 16;
-	b |= (uint64_t)IPPROTO_IPIP << 56;
-	uint16_t ck = (uint16_t)~s;
-	memcpy(p + 12, &a, 4);
-	memcpy(p + 16, &b, 8);
-	memcpy(p + 24, &ck, 2);
+	w0 = (w0 & 0x0040ffff0000ffffULL) | (uint64_t)tl << 16;
+	if (!in45)
+		w0 = (w0 & ~0xffULL) | RTE_IPV4_VHL_DEF;
+	uint16_t ck = (uint16_t)~csum_fold64(w0 + ttl + sum);
+	uint32_t w2 = (uint32_t)ttl | IPPROTO_IPIP << 8 | (uint32_t)ck << 16;
+	uint16_t et = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	memcpy(p + 12, &et, 2);
+	memcpy(p + 14, &w0, 8);
+	memcpy(p + 22, &w2, 4);
 	memcpy(p + 26, &sd, 8);
-	return p;
 #else
 	uint32_t src = (uint32_t)sd, dst = (uint32_t)(sd >> 32);
-	const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
-
-	/* Trailing Ethernet padding must not travel inside the tunnel. */
-	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
-	/*
-	 * The outer header's fields, as they lie in memory, in registers: the
-	 * checksum is summed from them instead of read back. The inner header
-	 * is read before the prepend writes over the Ethernet header it follows.
-	 */
-	uint16_t tos = xmit_mem16(0, in->type_of_service);
-	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
-	uint16_t id = in->packet_id;
-	uint16_t fo = in->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	uint16_t ttl = xmit_mem16(in->time_to_live, 0);
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
-	if (p == NULL)
-		return NULL;
-	uint32_t s = (uint32_t)sum + tos + tl + id + fo + ttl; /* < 2^19: two folds */
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	/* The caller writes both MACs: only the type is left to set. */
+	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)in;
+	(void)in45;
+	uint16_t vt = xmit_mem16(RTE_IPV4_VHL_DEF, ih->type_of_service);
+	uint16_t id = ih->packet_id;
+	uint16_t fo = ih->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	uint16_t ttl = xmit_mem16(ih->time_to_live, 0);
+	uint16_t ck = (uint16_t)~csum_fold64((uint64_t)sum + vt + tl + id + fo + ttl);
 	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	xmit_u16 *o = (xmit_u16 *)(p + RTE_ETHER_HDR_LEN);
-	o[0] = (uint16_t)(xmit_mem16(RTE_IPV4_VHL_DEF, 0) | tos);
+	o[0] = vt;
 	o[1] = tl;
 	o[2] = id;
 	o[3] = fo;
 	o[4] = (uint16_t)(ttl | xmit_mem16(0, IPPROTO_IPIP));
-	o[5] = (uint16_t)~s;
+	o[5] = ck;
 	memcpy(&o[6], &src, 4);
 	memcpy(&o[8], &dst, 4);
-	return p;
 #endif
+}
+
+/*
+ * IPIP-encapsulate m (its frame: Ethernet + IPv4 of inner_len bytes, host
+ * order), by xmit_tun_hdr(). The caller has checked the MTU. Returns the new
+ * start of the frame, or NULL: no headroom.
+ */
+static inline uint8_t *xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, uint64_t sd,
+				      uint16_t sum)
+{
+	/* Trailing Ethernet padding must not travel inside the tunnel. */
+	if (m->pkt_len > (uint32_t)RTE_ETHER_HDR_LEN + inner_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner_len));
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, sizeof(struct rte_ipv4_hdr));
+	if (p == NULL)
+		return NULL;
+	xmit_tun_hdr(p, inner_len, sd, sum, false);
+	return p;
+}
+
+/* What a tunnel frame adds to its inner packet: Ethernet and outer IPv4. */
+#define XMIT_TUN_FRAME (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
+
+/*
+ * xmit_tun_encap() for the lean path, on m's frame d, whose IPv4 header has
+ * no options (fast_key() checked): m must be one segment
+ * (pkt_len = data_len; any Ethernet padding is then in it, and setting both
+ * lengths trims it) with room for the outer header. Returns the new start of
+ * the frame, or NULL with m untouched: the general path decides.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+xmit_tun_encap1(struct rte_mbuf *m, uint8_t *d, uint16_t inner_len, uint64_t sd, uint16_t sum)
+{
+	uint16_t off = m->data_off;
+	if (unlikely(m->pkt_len != m->data_len || off < sizeof(struct rte_ipv4_hdr)))
+		return NULL;
+	uint16_t len = (uint16_t)(inner_len + XMIT_TUN_FRAME);
+	uint8_t *p = d - sizeof(struct rte_ipv4_hdr);
+	m->data_off = (uint16_t)(off - sizeof(struct rte_ipv4_hdr));
+	m->data_len = len;
+	m->pkt_len = len;
+	xmit_tun_hdr(p, inner_len, sd, sum, true);
+	return p;
 }
 
 /*
@@ -314,8 +339,8 @@ static inline enum xmit_tun_rc xmit_tun(struct rte_mbuf *m, uint32_t src, uint32
 
 	if ((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr) > mtu)
 		return XMIT_TUN_TOO_BIG;
-	return xmit_tun_encap(m, (const uint8_t *)in - RTE_ETHER_HDR_LEN, inner_len,
-			      (uint64_t)src | (uint64_t)dst << 32, xmit_tun_sum(src, dst))
+	return xmit_tun_encap(m, inner_len, (uint64_t)src | (uint64_t)dst << 32,
+			      xmit_tun_sum(src, dst))
 		       ? XMIT_TUN_OK
 		       : XMIT_TUN_NO_ROOM;
 }

@@ -52,10 +52,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Whether the fast path may send to h; its two ways of asking must agree. */
 static bool go(uint32_t h)
 {
 	const struct rs_slot *r = rs_get(h);
-	return r && (rs_mac(r) & RS_MAC_GO) == RS_MAC_GO;
+	if (r == NULL)
+		return false;
+	bool both = (rs_mac(r) & RS_MAC_GO) == RS_MAC_GO;
+	assert_int_equal(rs_mac_go(rs_mac(r)), both);
+	assert_int_equal(rs_go(r), both); /* the top byte alone */
+	return both;
 }
 
 static void test_up_follows_avail(void **state)

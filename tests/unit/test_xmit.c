@@ -363,6 +363,7 @@ static void test_tun(void **state)
 	struct rte_mbuf m;
 	struct pkt p;
 
+	unsigned lean = 0;
 	for (unsigned i = 0; i < RANDOM_CASES / 10; i++) {
 		build(&p, rnd_below(2) ? IPPROTO_TCP : IPPROTO_UDP, false, 200);
 		struct rte_ipv4_hdr *ip = ip_of(&p);
@@ -389,10 +390,30 @@ static void test_tun(void **state)
 		if (i % 8 == 0) /* the largest sums: every field all ones */
 			src = dst = 0xffffffff;
 
+		/* The lean path's copy, one segment: the same frame, from the same d. */
+		static uint8_t mem1[RTE_PKTMBUF_HEADROOM + BUF];
+		struct rte_mbuf m1 = m;
+		memcpy(mem1, mem, sizeof(mem1));
+		m1.buf_addr = mem1;
+
 		/* Too big for the path: refused before anything is touched. */
 		assert_int_equal(xmit_tun(&m, src, dst, (uint16_t)(inner + 19)), XMIT_TUN_TOO_BIG);
 		assert_int_equal(m.data_off, RTE_PKTMBUF_HEADROOM);
 		assert_int_equal(xmit_tun(&m, src, dst, (uint16_t)(inner + 20)), XMIT_TUN_OK);
+
+		/* Its precondition: no IP options (fast_key() lets no other by). */
+		if (ip->version_ihl == 0x45) {
+			uint8_t *d1 = xmit_tun_encap1(&m1, rte_pktmbuf_mtod(&m1, uint8_t *),
+						      (uint16_t)inner,
+						      (uint64_t)src | (uint64_t)dst << 32,
+						      xmit_tun_sum(src, dst));
+			assert_ptr_equal(d1, rte_pktmbuf_mtod(&m1, uint8_t *));
+			assert_int_equal(m1.data_off, m.data_off);
+			assert_int_equal(m1.data_len, m.data_len);
+			assert_int_equal(m1.pkt_len, m.pkt_len);
+			assert_memory_equal(mem1, mem, sizeof(mem1));
+			lean++;
+		}
 
 		assert_int_equal(m.pkt_len, 14 + 20 + inner);
 		assert_int_equal(m.data_len, m.pkt_len);
@@ -414,6 +435,8 @@ static void test_tun(void **state)
 		assert_memory_equal(d + 34, ip, inner);
 	}
 
+	assert_true(lean > RANDOM_CASES / 40); /* both kinds of inner header drawn */
+
 	/* No headroom left for the outer header. */
 	build(&p, IPPROTO_UDP, false, 20);
 	memset(&m, 0, sizeof(m));
@@ -425,6 +448,20 @@ static void test_tun(void **state)
 	m.pkt_len = m.data_len;
 	memcpy(mem + 10 + 14, ip_of(&p), m.data_len - 14u);
 	assert_int_equal(xmit_tun(&m, 1, 2, 1500), XMIT_TUN_NO_ROOM);
+
+	/* The lean path's refusals leave the mbuf as it was: no headroom, and
+	 * a second segment (pkt_len beyond data_len). */
+	uint16_t inner = rte_be_to_cpu_16(ip_of(&p)->total_length);
+	struct rte_mbuf before = m;
+	uint8_t *d = rte_pktmbuf_mtod(&m, uint8_t *);
+	assert_null(xmit_tun_encap1(&m, d, inner, 1, 2));
+	assert_memory_equal(&m, &before, sizeof(m));
+	m.data_off = RTE_PKTMBUF_HEADROOM;
+	m.pkt_len = m.data_len + 1u;
+	m.nb_segs = 2;
+	before = m;
+	assert_null(xmit_tun_encap1(&m, rte_pktmbuf_mtod(&m, uint8_t *), inner, 1, 2));
+	assert_memory_equal(&m, &before, sizeof(m));
 }
 
 int main(void)
