@@ -189,6 +189,12 @@ static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info 
 #endif
 }
 
+/* The whole hash from the key, where pi->bucket took its place. */
+static inline void fast_key_rehash(struct pkt_info *pi)
+{
+	pi->hash = sess_hash_words(sess_key_word(&pi->key, 0), sess_key_word(&pi->key, 1));
+}
+
 /* Both halves at once: PKT_VIP_FLOW with pi filled in, or PKT_SLOW. */
 static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
 				 struct pkt_info *pi)

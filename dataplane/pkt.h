@@ -48,7 +48,16 @@ struct pkt_info {
 	uint16_t l4_off;    /* from the start of the frame */
 	bool unchecked;     /* PKT_VIP_FLOW from fast_key(): fast_check() and fast_key_hash() to come */
 	struct sess_key key;
-	uint64_t hash;
+	union {
+		uint64_t hash;
+		/*
+		 * Pass 1 of an all-fast burst (worker.c): the key's first-choice
+		 * bucket, its home slot the next line. Pass 2 has it without
+		 * the table's base and mask, and makes the hash only when it
+		 * needs it (fast_key_rehash()).
+		 */
+		const uint8_t *bucket;
+	};
 	const struct snap_svc *svc;
 };
 

@@ -435,6 +435,14 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 	return NULL;
 }
 
+/* k's session when it lives in the home slot of bucket (its first choice's line), else NULL. */
+static inline __attribute__((always_inline)) struct sess *
+sess_home_at(const uint8_t *bucket, const struct sess_key *k)
+{
+	struct sess *home = (struct sess *)(uintptr_t)(bucket + 64);
+	return sess_key_eq(&home->key, k) ? home : NULL;
+}
+
 /*
  * k's session when it lives in its first-choice bucket's home slot, else
  * NULL: sess_candidate()'s common case from the hash's low half alone (the
@@ -443,8 +451,7 @@ static inline struct sess *sess_bucket_find(struct sess_table *t, const struct s
 static inline __attribute__((always_inline)) struct sess *
 sess_home_find(struct sess_home v, uint32_t lo, const struct sess_key *k)
 {
-	struct sess *home = (struct sess *)(uintptr_t)(sess_home_bucket(v, lo) + 64);
-	return sess_key_eq(&home->key, k) ? home : NULL;
+	return sess_home_at(sess_home_bucket(v, lo), k);
 }
 
 static inline __attribute__((always_inline)) struct sess *

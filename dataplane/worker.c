@@ -377,12 +377,14 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct pkt_info *pi,
 							    struct cand *c, bool all_fast)
 {
-	/* At home, the hash's low half (all pass 1 stored) finds it. */
-	c->s = sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
+	/* At home: all fast, pass 1 left the bucket; else the hash's low half. */
+	c->s = all_fast ? sess_home_at(pi->bucket, &pi->key)
+			: sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
 	if (likely(c->s != NULL))
 		return;
-	/* All fast: every packet came through pass1_fast(), its flag unset. */
-	if (all_fast || pi->unchecked)
+	if (all_fast)
+		fast_key_rehash(pi);
+	else if (pi->unchecked)
 		fast_key_hash(pi);
 	c->away = sess_candidate_away(w->sess, pi->hash, &c->absent);
 	if (c->away == NULL && pi->svc->nat)
@@ -410,8 +412,9 @@ static __attribute__((noinline, cold)) void cand_recheck(struct worker *w, struc
  * half wait for pass 2), its bucket's address straight from the CRC's
  * register. Merged with the other cases, the hash is reloaded from pi[] (its
  * store still in flight). false: not that case, pkt_classify() decides.
- * The verdict and the unchecked flag are left to pass1_mark(): an all-fast
- * burst's pass 2 reads neither.
+ * It leaves the bucket's address in pi->bucket, for an all-fast burst's
+ * pass 2; the verdict, the unchecked flag and the hash's low half are
+ * pass1_mark()'s, for other bursts.
  */
 static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, uint64_t port_mac,
 							     struct sess_home sh,
@@ -421,7 +424,10 @@ static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, u
 	uint32_t lo;
 	if (unlikely(fast_key(&w->fc, port_mac, m, pi, &lo) != PKT_VIP_FLOW))
 		return false;
-	sess_home_prefetch(sh, lo);
+	const uint8_t *b = sess_home_bucket(sh, lo);
+	pi->bucket = b;
+	sess_prefetch_line(b);
+	sess_prefetch_line(b + 64); /* its home session */
 	return true;
 }
 
@@ -429,6 +435,7 @@ static inline void pass1_mark(struct pkt_info *pi)
 {
 	pi->verdict = PKT_VIP_FLOW;
 	pi->unchecked = true;
+	fast_key_rehash(pi); /* in place of the bucket (its high half too: harmless) */
 }
 
 /*
@@ -459,11 +466,13 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 			pi->l4_off = l4_off;
 		}
 		/*
-		 * A home hit left the hash's high half undone. (All fast, a
-		 * packet pkt_classify() took has its whole hash: completing it
-		 * again gives the same, as the high half is the low half mixed.)
+		 * A home hit left the hash undone: all fast, pi->bucket holds
+		 * its place (a packet pkt_classify() took has its whole hash
+		 * there: made again, it is the same); else its high half.
 		 */
-		if (home && (all_fast || pi->unchecked))
+		if (home && all_fast)
+			fast_key_rehash(pi);
+		else if (home && pi->unchecked)
 			fast_key_hash(pi);
 		uint32_t dels = w->sess->dels;
 		vip_flow(w, pidx, m, pi,
@@ -556,12 +565,13 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		uint8_t v;
 		if (likely(!may_redir)) {
 			if (pass1_fast(w, port_mac, sh, pkts[i], &pi[i])) {
-				pass1_mark(&pi[i]);
+				if (!all_fast)
+					pass1_mark(&pi[i]);
 				continue;
 			}
-			/* Pass 2 reads verdicts after all: the first loop's too. */
+			/* Pass 2 reads verdicts and hashes after all: the earlier ones' too. */
 			if (all_fast)
-				for (uint16_t j = 0; j < i1; j++)
+				for (uint16_t j = 0; j < i; j++)
 					pass1_mark(&pi[j]);
 			all_fast = false;
 			v = PKT_SLOW;
