@@ -124,11 +124,12 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
  * The second half, for pass 2, of a frame fast_key() took: every other
  * check pkt_classify() applies to it (the checksum flag or the IPv4 header
  * checksum, lengths, not a fragment, TTL, the TCP or UDP header). Returns
- * the TCP flags (0 for UDP), or -1: ask pkt_classify(). Its L4 header is at
- * FAST_L4_OFF. fast_check() stores both in pi; a caller that keeps them in
- * registers stores them only where a slower path needs them.
+ * the TCP flags with FAST_TCP (0 for UDP), or -1: ask pkt_classify(). Its
+ * L4 header is at FAST_L4_OFF. fast_check() stores both in pi; a caller that
+ * keeps them in registers stores them only where a slower path needs them.
  */
 #define FAST_L4_OFF (RTE_ETHER_HDR_LEN + 20)
+#define FAST_TCP 0x100 /* beside the flags: a TCP packet's */
 
 static inline __attribute__((always_inline)) int fast_check_flags(const struct rte_mbuf *m)
 {
@@ -155,7 +156,7 @@ static inline __attribute__((always_inline)) int fast_check_flags(const struct r
 	if (d[23] == IPPROTO_TCP) {
 		if (l4len < 20 || (l4[12] >> 4) < 5 || (l4[12] >> 4) * 4 > l4len)
 			return -1;
-		return l4[13];
+		return l4[13] | FAST_TCP;
 	}
 	uint16_t ul;
 	memcpy(&ul, l4 + 4, 2);

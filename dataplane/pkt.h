@@ -59,6 +59,20 @@ struct pkt_info {
 		const uint8_t *bucket;
 	};
 	const struct snap_svc *svc;
+	/*
+	 * The worker's pass 2 (worker.c): the session this packet most likely
+	 * has, taken a few packets ahead. Here, not in an array of its own,
+	 * so that one pointer walks both.
+	 */
+	struct pkt_cand {
+		/* Found at home, its key compared: the packet's session (while
+		 * no session was deleted: cand_recheck()). */
+		struct sess *s;
+		/* Else: a signature's match away from home, its key not
+		 * compared yet. */
+		struct sess *away;
+		bool absent; /* neither: the key was not in the table then */
+	} cand;
 };
 
 /* mac holds the address's bytes in its low 48 bits, first byte lowest. */

@@ -102,8 +102,7 @@ static void forward(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
 		    const struct pkt_info *pi, const struct rs_slot *r);
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w,
 							   struct rte_mbuf *m, uint8_t *d,
-							   uint16_t l4_off, uint8_t tcp_flags,
-							   const struct pkt_info *pi,
+							   uint16_t l4_off, int fl,
 							   struct sess *s);
 
 /*
@@ -140,7 +139,7 @@ static __attribute__((noinline)) void vip_flow(struct worker *w, uint16_t pidx,
 			return;
 		/* A new UDP flow needs nothing the lean path leaves out (no state
 		 * to step, its expiry already set): every DNS query is one. */
-		if (!tcp && vip_fast(w, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, 0, pi, s))
+		if (!tcp && vip_fast(w, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, 0, s))
 			return;
 	}
 	const struct rs_slot *r = rs_get(s->rs);
@@ -176,21 +175,20 @@ static inline __attribute__((always_inline)) void nat_dnat(struct rte_ipv4_hdr *
  * A packet of an established flow that changes nothing but its session's
  * expiry (UDP, or TCP in ESTABLISHED without SYN, FIN or RST), to a live real
  * server: the common case, in few instructions. d is the frame, l4_off its
- * TCP/UDP header's offset and tcp_flags its TCP flags (the caller may have
- * them in registers, not in pi). false leaves the packet untouched for
- * vip_flow().
+ * TCP/UDP header's offset and fl its TCP flags with FAST_TCP, 0 for UDP (as
+ * fast_check_flags() returns them: the caller may have them in registers).
+ * false leaves the packet untouched for vip_flow().
  */
 static inline __attribute__((always_inline)) bool vip_fast(struct worker *w,
 							   struct rte_mbuf *m, uint8_t *d,
-							   uint16_t l4_off, uint8_t tcp_flags,
-							   const struct pkt_info *pi,
+							   uint16_t l4_off, int fl,
 							   struct sess *s)
 {
 	uint32_t exp;
-	bool tcp = pi->key.proto == IPPROTO_TCP;
+	bool tcp = fl & FAST_TCP;
 	if (tcp) {
 		if (s->state != TCPS_ESTABLISHED ||
-		    (tcp_flags & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
+		    (fl & (TCP_FL_SYN | TCP_FL_FIN | TCP_FL_RST)))
 			return false;
 		exp = w->exp_tcp;
 	} else {
@@ -357,15 +355,6 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 	return pkt_classify(sn, port, m, pi);
 }
 
-struct cand {
-	/* Found at home, its key compared: the packet's session (while no
-	 * session was deleted: cand_recheck()). */
-	struct sess *s;
-	/* Else: a signature's match away from home, its key not compared yet. */
-	struct sess *away;
-	bool absent; /* neither: the key was not in the table then */
-};
-
 /*
  * The session a VIP flow's packet most likely has, prefetched. Without one it
  * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
@@ -374,9 +363,9 @@ struct cand {
  */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct sess_home sh,
-							    struct pkt_info *pi,
-							    struct cand *c, bool all_fast)
+							    struct pkt_info *pi, bool all_fast)
 {
+	struct pkt_cand *c = &pi->cand;
 	/* At home: all fast, pass 1 left the bucket; else the hash's low half. */
 	c->s = all_fast ? sess_home_at(pi->bucket, &pi->key)
 			: sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
@@ -398,12 +387,11 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
  * deletes sessions in process() (a SYN on a closing session,
  * expire_nodest_conn), never the lean path.
  */
-static __attribute__((noinline, cold)) void cand_recheck(struct worker *w, struct sess_home sh,
-							 struct pkt_info *pi, struct cand *c)
+static __attribute__((noinline, cold)) void cand_recheck(struct worker *w, struct pkt_info *pi)
 {
 	for (unsigned j = 1; j <= SESS_AHEAD; j++)
-		if (c[j].s != NULL && !sess_key_eq(&c[j].s->key, &pi[j].key))
-			candidate(w, sh, &pi[j], &c[j], true);
+		if (pi[j].cand.s != NULL && !sess_key_eq(&pi[j].cand.s->key, &pi[j].key))
+			candidate(w, sess_home_of(w->sess), &pi[j], true);
 }
 
 /*
@@ -449,20 +437,20 @@ static inline void pass1_mark(struct pkt_info *pi)
  */
 static inline __attribute__((always_inline)) void vip_packet(struct worker *w, uint16_t pidx,
 							     struct rte_mbuf *m, uint8_t *d,
-							     uint16_t l4_off, uint8_t tcp_flags,
-							     struct pkt_info *pi, struct cand *c,
-							     struct sess_home sh, bool all_fast)
+							     uint16_t l4_off, int fl,
+							     struct pkt_info *pi, bool all_fast)
 {
+	const struct pkt_cand *c = &pi->cand;
 	struct sess *s = c->s;
 	bool home = s != NULL;
 	if (!all_fast && home && !sess_key_eq(&s->key, &pi->key))
 		s = NULL;
 	else if (!home && c->away != NULL && sess_key_eq(&c->away->key, &pi->key))
 		s = c->away;
-	if (s == NULL || !vip_fast(w, m, d, l4_off, tcp_flags, pi, s)) {
+	if (s == NULL || !vip_fast(w, m, d, l4_off, fl, s)) {
 		/* All fast, fast_check_flags() left them in registers. */
 		if (all_fast) {
-			pi->tcp_flags = tcp_flags;
+			pi->tcp_flags = (uint8_t)fl;
 			pi->l4_off = l4_off;
 		}
 		/*
@@ -478,17 +466,21 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 		vip_flow(w, pidx, m, pi,
 			 !home && c->away == NULL && c->absent && sess_absent(w->sess, pi->hash));
 		if (all_fast && unlikely(w->sess->dels != dels))
-			cand_recheck(w, sh, pi, c);
+			cand_recheck(w, pi);
 	}
+}
+
+/* What fast_check_flags() would have returned, from pi. */
+static inline int pkt_fl(const struct pkt_info *pi)
+{
+	return pi->key.proto == IPPROTO_TCP ? pi->tcp_flags | FAST_TCP : 0;
 }
 
 /* A packet the all-fast loop's pkt_classify() took: vip_packet() out of line. */
 static __attribute__((noinline)) void vip_slow(struct worker *w, uint16_t pidx,
-					       struct rte_mbuf *m, struct pkt_info *pi,
-					       struct cand *c, struct sess_home sh)
+					       struct rte_mbuf *m, struct pkt_info *pi)
 {
-	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pi->tcp_flags, pi, c,
-		   sh, true);
+	vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi->l4_off, pkt_fl(pi), pi, true);
 }
 
 /* Pass 2 for a packet that is no VIP flow's and stays on this worker. */
@@ -601,7 +593,6 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 	}
 	/* Pass 2: act, prefetching the session a few packets ahead (its bucket
 	 * arrived during pass 1). */
-	struct cand cand[WORKER_BURST + SESS_AHEAD];
 	if (likely(all_fast)) {
 		/*
 		 * The common case's own loop: no verdict to test, and no end
@@ -611,12 +602,12 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		for (uint16_t k = 0; k < SESS_AHEAD; k++)
 			pi[n + k] = pi[n - 1];
 		for (uint16_t i = 0; i < SESS_AHEAD; i++)
-			candidate(w, sh, &pi[i], &cand[i], true);
+			candidate(w, sh, &pi[i], true);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 			rx_bytes += m->pkt_len;
-			candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], true);
+			candidate(w, sh, &pi[i + SESS_AHEAD], true);
 			/*
 			 * fast_check_flags() failed: pkt_classify() decides, as in
 			 * pass 1, and its L4 offset is not known here (IP options).
@@ -629,30 +620,29 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 					act_other(w, pidx, m, &pi[i], excp, &nexcp);
 					/* None deletes sessions today; if one did: */
 					if (unlikely(w->sess->dels != dels))
-						cand_recheck(w, sh, &pi[i], &cand[i]);
+						cand_recheck(w, &pi[i]);
 				} else {
-					vip_slow(w, pidx, m, &pi[i], &cand[i], sh);
+					vip_slow(w, pidx, m, &pi[i]);
 				}
 				continue;
 			}
-			vip_packet(w, pidx, m, d, FAST_L4_OFF, (uint8_t)fl, &pi[i], &cand[i], sh,
-				   true);
+			vip_packet(w, pidx, m, d, FAST_L4_OFF, fl, &pi[i], true);
 		}
 	} else {
 		for (uint16_t i = 0; i < n && i < SESS_AHEAD; i++)
 			if (pi[i].verdict == PKT_VIP_FLOW)
-				candidate(w, sh, &pi[i], &cand[i], false);
+				candidate(w, sh, &pi[i], false);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
 			rx_bytes += m->pkt_len;
 			if (i + SESS_AHEAD < n && pi[i + SESS_AHEAD].verdict == PKT_VIP_FLOW)
-				candidate(w, sh, &pi[i + SESS_AHEAD], &cand[i + SESS_AHEAD], false);
+				candidate(w, sh, &pi[i + SESS_AHEAD], false);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW) && pi[i].unchecked &&
 			    unlikely(!fast_check(m, &pi[i])))
 				pi[i].verdict = classify_slow(sn, port, m, &pi[i]);
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
-					   pi[i].tcp_flags, &pi[i], &cand[i], sh, false);
+					   pkt_fl(&pi[i]), &pi[i], false);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;

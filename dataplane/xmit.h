@@ -238,7 +238,6 @@ static inline __attribute__((always_inline)) void xmit_tun_hdr(uint8_t *p, uint1
 							       uint64_t sd, uint16_t sum, bool in45)
 {
 	const uint8_t *in = p + RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
-	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	/*
 	 * The inner header's first 8 bytes as one word, its length replaced
@@ -249,20 +248,29 @@ static inline __attribute__((always_inline)) void xmit_tun_hdr(uint8_t *p, uint1
 	 */
 	uint64_t w0;
 	memcpy(&w0, in, 8);
-	uint64_t ttl = in[8];
-	w0 = (w0 & 0x0040ffff0000ffffULL) | (uint64_t)tl << 16;
+	uint32_t ttl = in[8];
+	/* The new length already in place: its bytes swapped in 32 bits. */
+	uint64_t tl16 = __builtin_bswap32((uint32_t)inner_len + sizeof(struct rte_ipv4_hdr)) &
+			0xffff0000u;
+	w0 = (w0 & 0x0040ffff0000ffffULL) | tl16;
 	if (!in45)
 		w0 = (w0 & ~0xffULL) | RTE_IPV4_VHL_DEF;
-	uint16_t ck = (uint16_t)~csum_fold64(w0 + ttl + sum);
-	uint32_t w2 = (uint32_t)ttl | IPPROTO_IPIP << 8 | (uint32_t)ck << 16;
-	uint16_t et = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	memcpy(p + 12, &et, 2);
+	uint64_t s = w0 + ttl + sum;
+	/* csum_fold64(s) in the upper half of x: the checksum is ~x's. */
+	s += s << 32 | s >> 32;
+	uint32_t x = (uint32_t)(s >> 32);
+	x += x << 16 | x >> 16;
+	uint32_t w2 = (~x & 0xffff0000u) | ttl | IPPROTO_IPIP << 8;
+	/* The Ethernet type as 4 bytes: w0 then writes over the other 2. */
+	uint32_t et = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	memcpy(p + 12, &et, 4);
 	memcpy(p + 14, &w0, 8);
 	memcpy(p + 22, &w2, 4);
 	memcpy(p + 26, &sd, 8);
 #else
 	uint32_t src = (uint32_t)sd, dst = (uint32_t)(sd >> 32);
 	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)in;
+	uint16_t tl = xmit_be16((uint16_t)(inner_len + sizeof(struct rte_ipv4_hdr)));
 	(void)in45;
 	uint16_t vt = xmit_mem16(RTE_IPV4_VHL_DEF, ih->type_of_service);
 	uint16_t id = ih->packet_id;
@@ -316,10 +324,10 @@ xmit_tun_encap1(struct rte_mbuf *m, uint8_t *d, uint16_t inner_len, uint64_t sd,
 	uint16_t off = m->data_off;
 	if (unlikely(m->pkt_len != m->data_len || off < sizeof(struct rte_ipv4_hdr)))
 		return NULL;
-	uint16_t len = (uint16_t)(inner_len + XMIT_TUN_FRAME);
+	uint32_t len = inner_len + (uint32_t)XMIT_TUN_FRAME;
 	uint8_t *p = d - sizeof(struct rte_ipv4_hdr);
 	m->data_off = (uint16_t)(off - sizeof(struct rte_ipv4_hdr));
-	m->data_len = len;
+	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	xmit_tun_hdr(p, inner_len, sd, sum, true);
 	return p;
