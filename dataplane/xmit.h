@@ -313,16 +313,16 @@ static inline uint8_t *xmit_tun_encap(struct rte_mbuf *m, uint16_t inner_len, ui
 
 /*
  * xmit_tun_encap() for the lean path, on m's frame d, whose IPv4 header has
- * no options (fast_key() checked): m must be one segment
- * (pkt_len = data_len; any Ethernet padding is then in it, and setting both
- * lengths trims it) with room for the outer header. Returns the new start of
- * the frame, or NULL with m untouched: the general path decides.
+ * no options (fast_key() checked): m must be one segment (any Ethernet
+ * padding is then in it, and setting both lengths trims it) with room for
+ * the outer header. Returns the new start of the frame, or NULL with m
+ * untouched: the general path decides.
  */
 static inline __attribute__((always_inline)) uint8_t *
 xmit_tun_encap1(struct rte_mbuf *m, uint8_t *d, uint16_t inner_len, uint64_t sd, uint16_t sum)
 {
 	uint16_t off = m->data_off;
-	if (unlikely(m->pkt_len != m->data_len || off < sizeof(struct rte_ipv4_hdr)))
+	if (unlikely(m->nb_segs != 1 || off < sizeof(struct rte_ipv4_hdr)))
 		return NULL;
 	uint32_t len = inner_len + (uint32_t)XMIT_TUN_FRAME;
 	uint8_t *p = d - sizeof(struct rte_ipv4_hdr);
