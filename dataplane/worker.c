@@ -599,8 +599,12 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		 * of the burst either: the candidates past it are its last
 		 * packet's, looked up again (in cache by then).
 		 */
-		for (uint16_t k = 0; k < SESS_AHEAD; k++)
-			pi[n + k] = pi[n - 1];
+		for (uint16_t k = 0; k < SESS_AHEAD; k++) {
+			/* What candidate() reads of it, not the whole 64 bytes. */
+			pi[n + k].key = pi[n - 1].key;
+			pi[n + k].bucket = pi[n - 1].bucket;
+			pi[n + k].svc = pi[n - 1].svc;
+		}
 		for (uint16_t i = 0; i < SESS_AHEAD; i++)
 			candidate(w, sh, &pi[i], true);
 		for (uint16_t i = 0; i < n; i++) {
