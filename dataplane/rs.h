@@ -123,7 +123,8 @@ static inline bool rs_mac_go(uint64_t mac)
  */
 static inline bool rs_go(const struct rs_slot *r)
 {
-	const uint8_t *top = (const uint8_t *)&r->mac + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 7 : 0);
+	const uint8_t *top = (const uint8_t *)&r->mac +
+			     (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 7 : 0);
 	return __atomic_load_n(top, __ATOMIC_ACQUIRE) >= (uint8_t)(RS_MAC_GO >> 56);
 }
 
