@@ -95,18 +95,10 @@ static const struct sched_dest *dests_cached(struct worker *w, const struct snap
 	return c->d;
 }
 
-/* Pick a real server for a new flow; returns its handle or 0. */
-uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+/* The service's scheduler over dests d: a dest's index, or -1. */
+static inline int schedule_with(struct worker *w, const struct snap_svc *svc,
+				const struct pkt_info *pi, const struct sched_dest *d)
 {
-	struct sched_dest dv[svc->n_rs ? svc->n_rs : 1];
-	const struct sched_dest *d = svc->counts ? NULL : dests_cached(w, svc);
-	if (d == NULL) {
-		if (svc->counts)
-			dests_counted(w, svc, dv);
-		else
-			dests_plain(svc, dv);
-		d = dv;
-	}
 	struct sched_pkt sp = {
 		.saddr = pi->key.saddr,
 		.daddr = pi->key.daddr,
@@ -118,7 +110,31 @@ uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const str
 		.gen = w->snap->version,
 		.rnd = next_rand(w),
 	};
-	int k = svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
+	return svc->sched->schedule(&w->sched[svc->slot], d, svc->n_rs, &sp);
+}
+
+/*
+ * worker_schedule() with the dests built on the stack: counts read, or too
+ * many dests to cache. Out of line: the array's size is the service's, and
+ * its stack arithmetic stays off the cached case.
+ */
+static __attribute__((noinline)) int schedule_uncached(struct worker *w,
+						       const struct snap_svc *svc,
+						       const struct pkt_info *pi)
+{
+	struct sched_dest dv[svc->n_rs ? svc->n_rs : 1];
+	if (svc->counts)
+		dests_counted(w, svc, dv);
+	else
+		dests_plain(svc, dv);
+	return schedule_with(w, svc, pi, dv);
+}
+
+/* Pick a real server for a new flow; returns its handle or 0. */
+uint32_t worker_schedule(struct worker *w, const struct snap_svc *svc, const struct pkt_info *pi)
+{
+	const struct sched_dest *d = svc->counts ? NULL : dests_cached(w, svc);
+	int k = d != NULL ? schedule_with(w, svc, pi, d) : schedule_uncached(w, svc, pi);
 	return k < 0 ? 0 : svc->rs[k].handle;
 }
 
