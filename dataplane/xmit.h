@@ -202,16 +202,22 @@ static inline uint16_t xmit_mem16(uint8_t first, uint8_t second)
 
 /*
  * The one's complement sum of the 16-bit words of s (as they lie in memory),
- * folded to 16 bits (never 0 for a nonzero s). Each fold adds a word to
- * itself rotated by half its width: the upper half is then the sum of both
- * halves with the end-around carry, the lower half's carry included.
+ * folded to 16 bits, in the upper half of the result (the lower half is
+ * not part of it). Each fold adds a word to itself rotated by half its
+ * width: the upper half is then the sum of both halves with the end-around
+ * carry, the lower half's carry included.
  */
-static inline uint16_t csum_fold64(uint64_t s)
+static inline uint32_t csum_fold64_hi(uint64_t s)
 {
 	s += s << 32 | s >> 32;
 	uint32_t x = (uint32_t)(s >> 32);
-	x += x << 16 | x >> 16;
-	return (uint16_t)(x >> 16);
+	return x + (x << 16 | x >> 16);
+}
+
+/* The same, as 16 bits (never 0 for a nonzero s). */
+static inline uint16_t csum_fold64(uint64_t s)
+{
+	return (uint16_t)(csum_fold64_hi(s) >> 16);
 }
 
 /*
@@ -255,11 +261,8 @@ static inline __attribute__((always_inline)) void xmit_tun_hdr(uint8_t *p, uint1
 	w0 = (w0 & 0x0040ffff0000ffffULL) | tl16;
 	if (!in45)
 		w0 = (w0 & ~0xffULL) | RTE_IPV4_VHL_DEF;
-	uint64_t s = w0 + ttl + sum;
-	/* csum_fold64(s) in the upper half of x: the checksum is ~x's. */
-	s += s << 32 | s >> 32;
-	uint32_t x = (uint32_t)(s >> 32);
-	x += x << 16 | x >> 16;
+	/* The checksum's place in w2 is the fold's upper half: no shifts. */
+	uint32_t x = csum_fold64_hi(w0 + ttl + sum);
 	uint32_t w2 = (~x & 0xffff0000u) | ttl | IPPROTO_IPIP << 8;
 	/* The Ethernet type as 4 bytes: w0 then writes over the other 2. */
 	uint32_t et = RTE_BE16(RTE_ETHER_TYPE_IPV4);
