@@ -3,7 +3,7 @@
 # servers on one bridge), vipd on the director with docs/examples/reference.conf,
 # then requests from the client to the VIP answered by both real servers in turn.
 # Everything is removed on exit.
-#   sudo bash scripts/demo.sh [--hold]     (--hold: keep it running until Ctrl-C)
+#   bash scripts/demo.sh [--hold]   (as root; --hold: keep it running until Ctrl-C)
 # VIPD_SKIP_SETUP=1 skips scripts/setup.sh (already installed and built);
 # VIPD_CONF=FILE uses another config than docs/examples/reference.conf.
 set -euo pipefail
@@ -13,7 +13,7 @@ HOLD=0
 [ "${1:-}" = "--hold" ] && HOLD=1
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "demo: must run as root (sudo bash scripts/demo.sh)" >&2
+    echo "demo: must run as root: bash scripts/demo.sh from a root shell, or with sudo" >&2
     exit 1
 fi
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # vipd set-up, idempotent: installs the missing Debian packages (build + lab),
 # reserves hugepages (tolerating failure), configures and builds build/.
-#   sudo bash scripts/setup.sh
+#   bash scripts/setup.sh (as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "setup: $*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: must run as root (sudo bash scripts/setup.sh)" >&2
+    echo "setup: must run as root: bash scripts/setup.sh from a root shell, or with sudo" >&2
     exit 1
 fi
 

@@ -2,13 +2,13 @@
 # Runs every test: set-up/build, unit tests (meson + cmocka), integration tests
 # (pytest in the namespace lab).  Ends with one line "N passed, N failed" and exits
 # non-zero iff something failed.
-#   sudo bash scripts/test.sh [extra pytest args]
+#   bash scripts/test.sh (as root) [extra pytest args]
 # VIPD_SKIP_SETUP=1 skips scripts/setup.sh (already installed and built).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "test: must run as root (sudo bash scripts/test.sh)" >&2
+    echo "test: must run as root: bash scripts/test.sh from a root shell, or with sudo" >&2
     exit 1
 fi
 
