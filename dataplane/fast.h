@@ -103,16 +103,11 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 		fc->svc = svc;
 	}
 	pi->svc = svc;
-#ifdef SESS_HASH_FROM_LO
-	/* The high half's mixing waits for pass 2 too: fast_key_hash(). */
+	/* The high half waits for pass 2 too: fast_key_hash(). */
 	memcpy(&pi->key, &kw0, 8);
 	memcpy((uint8_t *)&pi->key + 8, &kw1, 8);
 	*lo = sess_hash_lo(kw0, kw1);
 	pi->hash = *lo;
-#else
-	pi->hash = sess_key_set_words(&pi->key, kw0, kw1);
-	*lo = sess_hash_lo(kw0, kw1); /* the same CRCs: only their result's register */
-#endif
 	return PKT_VIP_FLOW;
 #else
 	(void)fc, (void)port_mac, (void)m, (void)pi, (void)lo;
@@ -178,20 +173,11 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 }
 
 /*
- * The whole hash of a key fast_key() took (it leaves the low half in
- * pi->hash): before anything but the first bucket's prefetch uses it.
+ * The whole hash of a key fast_key() took, from the key (it leaves the low
+ * half in pi->hash, or all fast, pass 1 the bucket's address in its place):
+ * before anything but the first bucket's prefetch uses it.
  */
 static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info *pi)
-{
-#ifdef SESS_HASH_FROM_LO
-	pi->hash = sess_hash_from_lo((uint32_t)pi->hash);
-#else
-	(void)pi;
-#endif
-}
-
-/* The whole hash from the key, where pi->bucket took its place. */
-static inline void fast_key_rehash(struct pkt_info *pi)
 {
 	pi->hash = sess_hash_words(sess_key_word(&pi->key, 0), sess_key_word(&pi->key, 1));
 }

@@ -54,7 +54,7 @@ struct pkt_info {
 		 * Pass 1 of an all-fast burst (worker.c): the key's first-choice
 		 * bucket, its home slot the next line. Pass 2 has it without
 		 * the table's base and mask, and makes the hash only when it
-		 * needs it (fast_key_rehash()).
+		 * needs it (fast_key_hash()).
 		 */
 		const uint8_t *bucket;
 	};

@@ -162,15 +162,27 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * A key's 64-bit hash: the low 32 bits choose the first bucket, the high 32
  * the second and the signature (their top 16).
  *
+ * The first bucket comes from the client's side of the key alone (address,
+ * port, protocol: for a connection its source, for a NAT reply key its
+ * destination), so a NAT session's two keys start in one bucket, whose home
+ * holds the session: making it reads one page of the table, not two (and a
+ * reply packet finds bucket and session on one page too). On this guest each
+ * random page is a nested page walk: NAT new flows ran ~1.25 times as fast
+ * (docs/PERFORMANCE.md, 2026-12-03, ninth round). Keys of one client address
+ * and port (to several VIPs, or a connection and its reply key) share that
+ * bucket, 8 ways and its home; the rest overflow to their second choices,
+ * which, like the signature, come from the whole key.
+ *
  * On x86 (SSE4.2, which DPDK's builds require; meson.build sets it for every
- * target, the unit tests too) the low half is CRC32-C of the first word and
- * the sum of both (two instructions of 3 cycles each), and the high half
- * that mixed (multiply, xorshift, multiply: a plain product left the
- * signatures of keys that differ in a fixed bit pattern correlated): two
- * keys with the same first bucket have different second ones unless their
- * whole CRCs are equal. Pass 1 computes it for every packet before the
- * bucket's prefetch can start; against the multiply-xorshift below, which is
- * the fallback elsewhere, NAT at 100k flows ran 1.04 to 1.09 times as fast
+ * target, the unit tests too) both halves are CRC32-C: the low half of the
+ * client side (port and protocol plus the address times a constant), the
+ * high half of the whole key's two words (first word, then the sum of both)
+ * mixed (multiply, xorshift, multiply: a plain product left the signatures
+ * of keys that differ in a fixed bit pattern correlated). Pass 1 computes
+ * the low half for every packet before the bucket's prefetch can start (a
+ * multiply and a CRC, 3 cycles each); the high half waits until a packet
+ * misses its home. Against the multiply-xorshift below, which is the
+ * fallback elsewhere, NAT at 100k flows ran 1.04 to 1.09 times as fast
  * (bench/ab_bench.sh, docs/PERFORMANCE.md): pass 1's chain from the packet's
  * words to the prefetch is what it shortens. CRC is linear, so colliding
  * keys are easy to make; the mixer below is not keyed either, and colliding
@@ -179,64 +191,66 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  */
 static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1);
 
-/* The low half of sess_hash_words(w0, w1): what the first bucket comes from. */
-static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
+/* w1's client side (a connection key's source port and protocol). */
+#define SESS_W1_CLIENT 0x000000ff0000ffffULL
+
+static inline uint64_t sess_mix64(uint64_t h)
+{
+	h *= 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h;
+}
+
+/*
+ * The first-choice hash of a client side: c0 its address, c1 its port with
+ * the protocol at bit 32 (as in a connection key's second word).
+ */
+static inline uint32_t sess_hash_client(uint64_t c0, uint64_t c1)
 {
 #if defined(__SSE4_2__) && defined(__x86_64__)
 	/*
-	 * w1 + w0, not w1: CRC is linear, and keys whose fields move together
-	 * (address and port counting up in step, or addresses that differ only
-	 * in their middle octets) kept their low bits in a subspace, as few as
-	 * a third of the first choices random keys reach. The add's carries
-	 * break that, and it runs beside the first CRC: the chain to the
-	 * prefetch is no longer. (c + (c >> 16) spread them as well, but adds
-	 * two cycles to that chain, and measured slower: docs/PERFORMANCE.md,
-	 * 2026-12-03, fourth round.)
+	 * CRC is linear: of the address and port words alone (the two CRCs
+	 * of the whole key, address and port as a sum), keys whose fields
+	 * move together (address and port counting up, addresses that differ
+	 * in their last octets only) kept their low bits in a subspace: half
+	 * the first choices random keys reach, for bench/gen_pcap.py's 2M
+	 * flows. The product's carries spread the address over the whole
+	 * word first (3 cycles, as the CRC of the address it replaces).
 	 */
-	return (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1 + w0);
+	return (uint32_t)_mm_crc32_u64(0x9E3779B9u, c1 + c0 * 0x9E3779B97F4A7C15ULL);
 #else
-	return (uint32_t)sess_hash_words(w0, w1);
+	return (uint32_t)(sess_mix64(c0 << 32 | (uint16_t)c1 | (c1 >> 32) << 16) >> 32);
 #endif
 }
 
-#if defined(__SSE4_2__) && defined(__x86_64__)
-/*
- * The whole hash from its low half: the high half is the low half mixed, so
- * a caller in a hurry for the first bucket (pass 1) can leave this for later.
- */
-#define SESS_HASH_FROM_LO 1
-static inline uint64_t sess_hash_from_lo(uint32_t c)
+/* The low half of sess_hash_words(w0, w1): what the first bucket comes from. */
+static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
 {
-	uint64_t hi = (uint64_t)c * 0x9E3779B97F4A7C15ULL;
-	hi ^= hi >> 29;
-	hi *= 0xBF58476D1CE4E5B9ULL;
-	return (hi & 0xffffffff00000000ULL) | c;
+	return sess_hash_client((uint32_t)w0, w1 & SESS_W1_CLIENT);
 }
-#endif
 
 static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
 {
 #if defined(__SSE4_2__) && defined(__x86_64__)
-	return sess_hash_from_lo(sess_hash_lo(w0, w1));
+	uint64_t c = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1 + w0);
+	uint64_t hi = sess_mix64(c);
 #else
-	uint64_t h = w0 * 0x9E3779B97F4A7C15ULL ^ w1 * 0xC2B2AE3D27D4EB4FULL;
-	h ^= h >> 29;
-	h *= 0xBF58476D1CE4E5B9ULL;
-	h ^= h >> 32;
-	return h;
+	uint64_t hi = w0 * 0x9E3779B97F4A7C15ULL ^ w1 * 0xC2B2AE3D27D4EB4FULL;
+	hi ^= hi >> 29;
+	hi *= 0xBF58476D1CE4E5B9ULL;
 #endif
+	return (hi & 0xffffffff00000000ULL) | sess_hash_lo(w0, w1);
 }
 
 /*
- * A NAT reply key's first-choice bucket depends on the client's side alone
- * (address, port, protocol), so that a worker can fetch it while it still
- * schedules the flow that needs it: the real server's side is not known yet.
- * The signature and the second choice come from the whole key. The low 32
- * bits of a hash are its first choice (sess_b1), the signature its top 16.
+ * A NAT reply key's first-choice bucket: its client side's (destination
+ * address, port, protocol), which is its connection key's first bucket. The
+ * signature and the second choice come from the whole key.
  */
 static inline uint32_t sess_reply_b1hash(uint32_t caddr, uint16_t cport, uint8_t proto)
 {
-	return (uint32_t)sess_hash_words(caddr, (uint64_t)cport << 8 | proto);
+	return sess_hash_client(caddr, (uint64_t)proto << 32 | cport);
 }
 
 static inline uint64_t sess_hash_reply_fix(uint64_t h, uint32_t caddr, uint16_t cport,
@@ -358,13 +372,6 @@ static inline __attribute__((always_inline)) void sess_prefetch(const struct ses
 								 uint64_t h)
 {
 	sess_prefetch_lo(t, (uint32_t)h);
-}
-
-/* The first-choice bucket of the reply key a NAT flow from this client will have. */
-static inline void sess_prefetch_reply(const struct sess_table *t, uint32_t caddr,
-				       uint16_t cport, uint8_t proto)
-{
-	sess_prefetch_line(sess_bucket_at(t, sess_reply_b1hash(caddr, cport, proto) & t->bmask));
 }
 
 /* The key of a NAT session's reply direction (real server -> client). */

@@ -356,10 +356,10 @@ static __attribute__((noinline)) uint8_t classify_slow(const struct snap *sn,
 }
 
 /*
- * The session a VIP flow's packet most likely has, prefetched. Without one it
- * is most likely a new flow: if it may be NAT, fetch the bucket its reply key
- * will go to as well, while the packets before it are handled. A home hit
- * sets s alone: the rest is read only without one.
+ * The session a VIP flow's packet most likely has, prefetched. A home hit
+ * sets s alone: the rest is read only without one. (Without one it is most
+ * likely a new flow; if NAT, its reply key will go to the bucket pass 1
+ * fetched: sess_hash_words().)
  */
 static inline __attribute__((always_inline)) void candidate(struct worker *w,
 							    struct sess_home sh,
@@ -371,13 +371,9 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 			: sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
 	if (likely(c->s != NULL))
 		return;
-	if (all_fast)
-		fast_key_rehash(pi);
-	else if (pi->unchecked)
+	if (all_fast || pi->unchecked)
 		fast_key_hash(pi);
 	c->away = sess_candidate_away(w->sess, pi->hash, &c->absent);
-	if (c->away == NULL && pi->svc->nat)
-		sess_prefetch_reply(w->sess, pi->key.saddr, pi->key.sport, pi->key.proto);
 }
 
 /*
@@ -423,7 +419,7 @@ static inline void pass1_mark(struct pkt_info *pi)
 {
 	pi->verdict = PKT_VIP_FLOW;
 	pi->unchecked = true;
-	fast_key_rehash(pi); /* in place of the bucket (its high half too: harmless) */
+	fast_key_hash(pi); /* in place of the bucket */
 }
 
 /*
@@ -456,11 +452,9 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 		/*
 		 * A home hit left the hash undone: all fast, pi->bucket holds
 		 * its place (a packet pkt_classify() took has its whole hash
-		 * there: made again, it is the same); else its high half.
+		 * there: made again, it is the same); else its low half.
 		 */
-		if (home && all_fast)
-			fast_key_rehash(pi);
-		else if (home && pi->unchecked)
+		if (home && (all_fast || pi->unchecked))
 			fast_key_hash(pi);
 		uint32_t dels = w->sess->dels;
 		vip_flow(w, pidx, m, pi,

@@ -113,10 +113,9 @@ struct sess *worker_new_session(struct worker *w, const struct snap_svc *svc,
 			drop(w, pidx, m, VIPD_DROP_NAT_SLOT);
 			return NULL;
 		}
-		/* The reply key's bucket: fetch it while the session is inserted. */
+		/* Its first bucket is the connection key's (sess_hash_words()). */
 		rh = sess_key_set(&rk, r->addr, pi->key.saddr, r->port, pi->key.sport,
 				  pi->key.proto, SESS_KEY_REPLY);
-		sess_prefetch(w->sess, rh);
 	}
 	uint8_t st = pi->key.proto == IPPROTO_TCP ? TCPS_NONE : TCPS_UDP;
 	struct sess *s = sess_insert(w->sess, &pi->key, pi->hash, w->now,
