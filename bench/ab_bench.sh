@@ -18,7 +18,10 @@
 # issue 3's ratios against testpmd come from dr_bench.sh.
 #
 #   A against itself gives the noise: on the 2026-12-03 machine, rounds
-#   spread 0.93-1.05 with medians of 8 rounds within 2 %.
+#   spread 0.93-1.05 with medians of 8 rounds within 2 %. On another host
+#   (docs/PERFORMANCE.md, ninth round) it gave 0.9125, every round 0.88-0.93:
+#   where each process's memory lands decides its rate for its whole life.
+#   Run A against A first; if it is off 1, repeat A/B with fresh processes.
 #
 # --interleave: A and B each alone on the CPUs, as dr_bench.sh runs vipd,
 # but both started once and taking turns (SIGSTOP/SIGCONT): each round
