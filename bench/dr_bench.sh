@@ -53,7 +53,7 @@
 # usage: bench/dr_bench.sh [--mode dr|nat|tun] [--new-flows | --sessions N]
 #                          [--flows N] [--seconds S] [--runs R] [--warmup W]
 #                          [--dst-mac MAC] [--no-huge] [--aged] [--interleave]
-#                          [--keep DIR]
+#                          [--table N] [--keep DIR]
 #   --mode M     forwarding method: dr (default), nat (real servers on another
 #                port), tun (IPIP); config bench/vipd-M.conf.in
 #   --new-flows  new sessions per second (see above); --flows is then the
@@ -71,6 +71,8 @@
 #                that has run for a while (a fresh table hands out slots in
 #                address order, which flatters it): uses build-aged/vipd,
 #                built with -DSESS_SHUFFLE_FREE (meson and ninja, first time)
+#   --table N    the session table's capacity (default 1048576; --new-flows:
+#                the frames' count, rounded up to whole MiB of sessions)
 #   --keep DIR   copy the logs, pcap, config and telemetry samples to DIR
 set -u
 
@@ -96,6 +98,7 @@ MODE=dr
 NEW_FLOWS=0
 SESSIONS=0
 INTERLEAVE=0
+TABLE=""
 TARGET=0.50
 
 die() { echo "dr_bench: $*" >&2; exit 1; }
@@ -114,6 +117,7 @@ while [ $# -gt 0 ]; do
 	--no-huge) NO_HUGE=1; shift ;;
 	--aged) AGED=1; shift ;;
 	--interleave) INTERLEAVE=1; shift ;;
+	--table) TABLE=$2; shift 2 ;;
 	-h|--help) awk 'NR >= 3 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 3 { exit }' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -210,6 +214,11 @@ round_cap() {
 }
 CAP=1048576
 [ "$NEW_FLOWS" = 1 ] && CAP=$(round_cap "$FLOWS")
+if [ -n "$TABLE" ]; then
+	[[ $TABLE =~ ^[0-9]+$ ]] && [ "$TABLE" -ge 1024 ] || die "--table must be a number >= 1024"
+	[ "$SESSIONS" = 0 ] || die "--table is for the packet rate and --new-flows (--sessions sizes its own)"
+	CAP=$TABLE
+fi
 BIGCAP=0
 SESS_MEM=""
 if [ "$SESSIONS" != 0 ]; then
@@ -636,6 +645,7 @@ else
 fi
 echo "  cpu: $cpu, $(nproc) cpus (shared): main/control lcore on cpu $CPU0, forwarding lcore on cpu $CPU1; DPDK $dpdkv"
 [ "$AGED" = 1 ] && echo "  aged session table: the free slots in random order ($VIPD, -DSESS_SHUFFLE_FREE)"
+[ -n "$TABLE" ] && echo "  session table of $CAP sessions (--table; not the default 1048576)"
 echo "  $MEM_NOTE; mbufs $MBUFS"
 # The memory as a random lookup sees it (bench/cache_lap.c, 2 MB pages): on
 # a guest whose host backs it with small pages, the latency of cached lines
