@@ -103,7 +103,7 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 		fc->svc = svc;
 	}
 	pi->svc = svc;
-	/* The high half waits for pass 2 too: fast_key_hash(). */
+	/* The high half waits: fast_key_hash(), where it is needed. */
 	memcpy(&pi->key, &kw0, 8);
 	memcpy((uint8_t *)&pi->key + 8, &kw1, 8);
 	*lo = sess_hash_lo(kw0, kw1);
@@ -175,7 +175,9 @@ static inline __attribute__((always_inline)) bool fast_check(const struct rte_mb
 /*
  * The whole hash of a key fast_key() took, from the key (it leaves the low
  * half in pi->hash, or all fast, pass 1 the bucket's address in its place):
- * before anything but the first bucket's prefetch uses it.
+ * before anything but the first bucket's prefetch uses it. (The high half
+ * needs the whole key: it cannot be made from the low half, the client
+ * side's.)
  */
 static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info *pi)
 {

@@ -371,6 +371,12 @@ static inline __attribute__((always_inline)) void candidate(struct worker *w,
 			: sess_home_find(sh, (uint32_t)pi->hash, &pi->key);
 	if (likely(c->s != NULL))
 		return;
+	/*
+	 * Other bursts' hashes are whole since pass 1 (pass1_mark(),
+	 * fast_parse(), pkt_classify()): made again for pass1_mark()'s, they
+	 * are the same, and without that test GCC laid out the all-fast loop
+	 * one instruction a packet longer (bench/instr_count.sh).
+	 */
 	if (all_fast || pi->unchecked)
 		fast_key_hash(pi);
 	c->away = sess_candidate_away(w->sess, pi->hash, &c->absent);
@@ -397,7 +403,7 @@ static __attribute__((noinline, cold)) void cand_recheck(struct worker *w, struc
  * register. Merged with the other cases, the hash is reloaded from pi[] (its
  * store still in flight). false: not that case, pkt_classify() decides.
  * It leaves the bucket's address in pi->bucket, for an all-fast burst's
- * pass 2; the verdict, the unchecked flag and the hash's low half are
+ * pass 2; the verdict, the unchecked flag and the whole hash are
  * pass1_mark()'s, for other bursts.
  */
 static inline __attribute__((always_inline)) bool pass1_fast(struct worker *w, uint64_t port_mac,
@@ -450,12 +456,13 @@ static inline __attribute__((always_inline)) void vip_packet(struct worker *w, u
 			pi->l4_off = l4_off;
 		}
 		/*
-		 * A home hit left the hash undone: all fast, pi->bucket holds
+		 * All fast, a home hit left the hash undone: pi->bucket holds
 		 * its place (a packet pkt_classify() took has its whole hash
-		 * there: made again, it is the same); else its low half.
+		 * there: made again, it is the same). Other bursts' hashes are
+		 * whole since pass 1.
 		 */
 		if (home && (all_fast || pi->unchecked))
-			fast_key_hash(pi);
+			fast_key_hash(pi); /* unchecked: see candidate() */
 		uint32_t dels = w->sess->dels;
 		vip_flow(w, pidx, m, pi,
 			 !home && c->away == NULL && c->absent && sess_absent(w->sess, pi->hash));
