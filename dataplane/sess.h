@@ -165,10 +165,11 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * The first bucket comes from the client's side of the key alone (address,
  * port, protocol: for a connection its source, for a NAT reply key its
  * destination), so a NAT session's two keys start in one bucket, whose home
- * holds the session: making it reads one page of the table, not two (and a
- * reply packet finds bucket and session on one page too). On this guest each
- * random page is a nested page walk: NAT new flows ran ~1.25 times as fast
- * (docs/PERFORMANCE.md, 2026-12-03, ninth round). Keys of one client address
+ * holds the session: making it reads one random line and page of the
+ * table, not two (the reply bucket could be fetched only four packets
+ * ahead), and a reply packet finds bucket and session on one page too. NAT
+ * new flows ran ~1.25 times as fast (docs/PERFORMANCE.md, 2026-12-03, ninth
+ * round). Keys of one client address
  * and port (to several VIPs, or a connection and its reply key) share that
  * bucket, 8 ways and its home; the rest overflow to their second choices,
  * which, like the signature, come from the whole key.
