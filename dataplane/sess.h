@@ -169,10 +169,10 @@ struct sess_table *sess_init(void *mem, uint32_t cap, uint32_t now);
  * table, not two (the reply bucket could be fetched only four packets
  * ahead), and a reply packet finds bucket and session on one page too. NAT
  * new flows ran ~1.25 times as fast (docs/PERFORMANCE.md, 2026-12-03, ninth
- * round). Keys of one client address
- * and port (to several VIPs, or a connection and its reply key) share that
- * bucket, 8 ways and its home; the rest overflow to their second choices,
- * which, like the signature, come from the whole key.
+ * round). Keys of one client address and port (to several VIPs, or a
+ * connection and its reply key) share that bucket, 8 ways and its home; the
+ * rest overflow to their second choices, which, like the signature, come
+ * from the whole key.
  *
  * On x86 (SSE4.2, which DPDK's builds require; meson.build sets it for every
  * target, the unit tests too) both halves are CRC32-C: the low half of the
