@@ -13,12 +13,13 @@ compares the key only then.  Here, in one burst from one client address and port
 
 P2's candidate was taken before P0 was handled: the old session's home.  Trusted
 without comparing its key again, it is P1's session by then, and P2 would leave for
-VIP_B's real server.  The three frames go out back to back while the single worker
-idles, so that they usually arrive in one burst; the scenario runs several times
-(new client ports, each round removing the real server its flow went to) so that
-at least some do.  Without cand_recheck(), P2 went to VIP_B's real server in 5 and
-6 of 6 rounds.  Split
-across bursts, the right outcome is the same, so the test never fails a correct vipd.
+VIP_B's real server.  The three frames go out back to back while the worker idles,
+so that they usually arrive in one burst; the scenario runs several times (new
+client ports, each round removing the real server its flow went to) so that at
+least some do.  Without cand_recheck(), P2 went to VIP_B's real server in 5 and 6
+of 6 rounds (one worker).  Split across bursts, the right outcome is the same, so
+the test never fails a correct vipd.  With two workers the packets take the general
+loop, which compares keys at use: the same outcome is required there.
 """
 
 import time
