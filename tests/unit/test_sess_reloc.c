@@ -502,6 +502,83 @@ static void test_reloc_ambiguous(void **state)
 	free(m);
 }
 
+/* Ways of bucket b holding session index i. */
+static unsigned ways_of(const struct sess_table *t, uint32_t b, uint32_t i)
+{
+	unsigned n = 0;
+	for (unsigned w = 0; w < SESS_BUCKET_WAYS; w++)
+		n += sess_bucket_at(t, b)->idx[w] == i;
+	return n;
+}
+
+/*
+ * A NAT session whose keys P and R share a signature, P in their common
+ * first bucket X, R overflowed to its second choice (X was full). Deleting
+ * R, then the session (sess_end()'s order), must leave no way of it behind
+ * and X's overflow count as it was: R's way is the one in its second
+ * bucket, not the look-alike in X (taking that one left R's way and X's
+ * count behind for good).
+ */
+static void test_shared_signature_overflow_deletes_cleanly(void **state)
+{
+	struct rtab *m = rtab_new(1);
+	struct sess_table *t = m->t;
+	_Alignas(8) struct sess_key p, r;
+	uint64_t hp, hr = 0;
+	uint32_t x, wb, r2 = 0, seq = 5000;
+	struct sess fake = { .nat_port = htons(8080) };
+	bool found = false;
+
+	(void)state;
+	for (uint32_t j = 1;; j++) {
+		p = key_of(j);
+		hp = sess_hash(&p);
+		x = sess_b1(t, hp);
+		wb = sess_b2(t, hp);
+		if (x != wb)
+			break;
+	}
+	fake.key = p;
+	for (uint32_t a = 1; a < (1u << 28) && !found; a++) {
+		fake.nat_addr = a;
+		r = sess_reply_key(&fake);
+		hr = sess_hash(&r);
+		r2 = sess_b2(t, hr);
+		found = sess_sig(hr) == sess_sig(hp) && r2 != x && r2 != wb;
+	}
+	assert_true(found);
+	assert_int_equal(sess_b1(t, hr), x);
+
+	struct sess *s = ins(t, &p, 0, 10);
+	assert_non_null(s);
+	uint32_t i = sess_index(t, s);
+	assert_int_equal(ways_of(t, x, i), 1);
+	/* X full of other keys, each of which could still move. */
+	for (unsigned w = 1; w < SESS_BUCKET_WAYS; w++) {
+		_Alignas(8) struct sess_key k = key_at(t, &seq, x, UINT32_MAX, x, r2);
+		assert_non_null(ins(t, &k, 0, 10));
+	}
+	uint16_t ovf0 = sess_bucket_at(t, x)->ovf;
+	s->nat_addr = fake.nat_addr;
+	s->nat_port = fake.nat_port;
+	assert_int_equal(sess_index_add(t, &r, hr, s), 0);
+	assert_int_equal(ways_of(t, r2, i), 1);
+	assert_int_equal(sess_bucket_at(t, x)->ovf, ovf0 + 1);
+	assert_ptr_equal(look(t, &p), s);
+	assert_ptr_equal(look(t, &r), s);
+
+	sess_index_del(t, &r, hr, s);
+	assert_int_equal(ways_of(t, r2, i), 0);
+	assert_int_equal(ways_of(t, x, i), 1);
+	assert_int_equal(sess_bucket_at(t, x)->ovf, ovf0);
+	assert_ptr_equal(look(t, &p), s);
+	sess_delete(t, s);
+	assert_int_equal(ways_of(t, x, i) + ways_of(t, r2, i) + ways_of(t, wb, i), 0);
+	assert_int_equal(sess_bucket_at(t, x)->ovf, ovf0);
+	free(t);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_reloc_churn),
 		cmocka_unit_test(test_reloc_first_choice),
 		cmocka_unit_test(test_reloc_ambiguous),
+		cmocka_unit_test(test_shared_signature_overflow_deletes_cleanly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
