@@ -410,6 +410,41 @@ static struct sess_key key_stuck(const struct sess_table *t, uint32_t *seq, uint
 }
 
 /*
+ * A connection key P (its two buckets X != W) and the reply key R of a NAT
+ * session with P and real server address fake->nat_addr, sharing P's
+ * signature and first bucket X, R's second choice neither X nor W. About one
+ * reply address in 64k shares P's signature: they are searched.
+ */
+struct sig_pair {
+	_Alignas(8) struct sess_key p, r;
+	uint64_t hp, hr;
+	uint32_t x, wb, r2;
+};
+
+static void same_sig_pair(const struct sess_table *t, struct sess *fake, struct sig_pair *q)
+{
+	for (uint32_t j = 1;; j++) {
+		q->p = key_of(j);
+		q->hp = sess_hash(&q->p);
+		q->x = sess_b1(t, q->hp);
+		q->wb = sess_b2(t, q->hp);
+		if (q->x != q->wb)
+			break;
+	}
+	fake->key = q->p;
+	bool found = false;
+	for (uint32_t a = 1; a < (1u << 28) && !found; a++) {
+		fake->nat_addr = a;
+		q->r = sess_reply_key(fake);
+		q->hr = sess_hash(&q->r);
+		q->r2 = sess_b2(t, q->hr);
+		found = sess_sig(q->hr) == sess_sig(q->hp) && q->r2 != q->x && q->r2 != q->wb;
+	}
+	assert_true(found);
+	assert_int_equal(sess_b1(t, q->hr), q->x);
+}
+
+/*
  * A NAT session whose two keys P and R share a signature: both start in
  * bucket X (a reply key's first choice is its connection key's), P with W
  * as its second choice, R with another. X's two ways holding (session,
@@ -423,32 +458,15 @@ static void test_reloc_ambiguous(void **state)
 {
 	struct rtab *m = rtab_new(1);
 	struct sess_table *t = m->t;
-	_Alignas(8) struct sess_key p, r;
-	uint64_t hp, hr = 0;
-	uint32_t x, wb, seq = 1000;
 	struct sess fake = { .nat_port = htons(8080) };
-	bool found = false;
+	struct sig_pair q;
+	uint32_t seq = 1000;
 
 	(void)state;
-	for (uint32_t j = 1;; j++) {
-		p = key_of(j);
-		hp = sess_hash(&p);
-		x = sess_b1(t, hp);
-		wb = sess_b2(t, hp);
-		if (x != wb)
-			break;
-	}
-	fake.key = p;
-	/* About one reply address in 64k shares P's signature: search them. */
-	for (uint32_t a = 1; a < (1u << 28) && !found; a++) {
-		fake.nat_addr = a;
-		r = sess_reply_key(&fake);
-		hr = sess_hash(&r);
-		found = sess_sig(hr) == sess_sig(hp) && sess_b2(t, hr) != x &&
-			sess_b2(t, hr) != wb;
-	}
-	assert_true(found);
-	assert_int_equal(sess_b1(t, hr), x);
+	same_sig_pair(t, &fake, &q);
+	const struct sess_key p = q.p, r = q.r;
+	uint64_t hr = q.hr;
+	uint32_t x = q.x, wb = q.wb;
 
 	struct sess *s = ins(t, &p, 0, 10);
 	assert_non_null(s);
@@ -523,31 +541,15 @@ static void test_shared_signature_overflow_deletes_cleanly(void **state)
 {
 	struct rtab *m = rtab_new(1);
 	struct sess_table *t = m->t;
-	_Alignas(8) struct sess_key p, r;
-	uint64_t hp, hr = 0;
-	uint32_t x, wb, r2 = 0, seq = 5000;
 	struct sess fake = { .nat_port = htons(8080) };
-	bool found = false;
+	struct sig_pair q;
+	uint32_t seq = 5000;
 
 	(void)state;
-	for (uint32_t j = 1;; j++) {
-		p = key_of(j);
-		hp = sess_hash(&p);
-		x = sess_b1(t, hp);
-		wb = sess_b2(t, hp);
-		if (x != wb)
-			break;
-	}
-	fake.key = p;
-	for (uint32_t a = 1; a < (1u << 28) && !found; a++) {
-		fake.nat_addr = a;
-		r = sess_reply_key(&fake);
-		hr = sess_hash(&r);
-		r2 = sess_b2(t, hr);
-		found = sess_sig(hr) == sess_sig(hp) && r2 != x && r2 != wb;
-	}
-	assert_true(found);
-	assert_int_equal(sess_b1(t, hr), x);
+	same_sig_pair(t, &fake, &q);
+	const struct sess_key p = q.p, r = q.r;
+	uint64_t hr = q.hr;
+	uint32_t x = q.x, wb = q.wb, r2 = q.r2;
 
 	struct sess *s = ins(t, &p, 0, 10);
 	assert_non_null(s);
