@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * worker_pvt: what the worker's files share (worker.c: the packet path;
- * worker_aux.c: the less travelled parts). Worker lcores only.
+ * worker_loop.c: the poll loop around it; worker_aux.c: the less travelled
+ * parts). Worker lcores only.
  */
 #ifndef VIPD_WORKER_PVT_H
 #define VIPD_WORKER_PVT_H
@@ -23,6 +24,9 @@ static inline void drop(struct worker *w, uint16_t pidx, struct rte_mbuf *m, enu
 
 /* Send what txq[pidx] holds; what the PMD refuses is counted and freed. */
 void worker_tx_port(struct worker *w, uint16_t pidx);
+/* Packets another worker received for clients this one owns (its redirect
+ * ring), a run of one port's: worker_rx_burst() without the port's rx counts. */
+void worker_redirected_burst(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uint16_t n);
 
 _Static_assert(sizeof(struct stats_ctr) == sizeof(struct rs_slot),
 	       "worker_rs_ctr() steps both arrays by the same size");
