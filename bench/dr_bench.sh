@@ -32,6 +32,14 @@
 # measured on the same FLOWS-flow input. Ratios f/e and f/b; memory from
 # sess_mem_size() (bench/sess_mem.c) and the process's HugetlbPages.
 #
+# --replies (NAT): the packet rate as above, on a pcap of each flow's frame
+# and then each flow's reply from its real server (bench/gen_pcap.py
+# --replies: the four servers of bench/vipd-nat.conf.in in rr order), 2 x
+# FLOWS frames: half the packets go through the reply path (the source
+# rewritten back to the VIP's, the frame sent out of the port its client's
+# came in on: here the pcap port itself, whose tx drops them, where the
+# forward half goes to net_null). testpmd io on the same pcap.
+#
 # --interleave: the packet rate as above, but testpmd and vipd both stay
 # started and take turns (SIGSTOP/SIGCONT): each of R rounds measures one
 # window of each, back to back, testpmd first in odd rounds and vipd first in
@@ -53,7 +61,7 @@
 # usage: bench/dr_bench.sh [--mode dr|nat|tun] [--new-flows | --sessions N]
 #                          [--flows N] [--seconds S] [--runs R] [--warmup W]
 #                          [--dst-mac MAC] [--no-huge] [--aged] [--interleave]
-#                          [--table N] [--keep DIR]
+#                          [--table N] [--replies] [--keep DIR]
 #   --mode M     forwarding method: dr (default), nat (real servers on another
 #                port), tun (IPIP); config bench/vipd-M.conf.in
 #   --new-flows  new sessions per second (see above); --flows is then the
@@ -73,6 +81,7 @@
 #                built with -DSESS_SHUFFLE_FREE (meson and ninja, first time)
 #   --table N    the session table's capacity (default 1048576; --new-flows:
 #                the frames' count, rounded up to whole MiB of sessions)
+#   --replies    NAT: half the frames are the flows' replies (see above)
 #   --keep DIR   copy the logs, pcap, config and telemetry samples to DIR
 set -u
 
@@ -99,6 +108,9 @@ NEW_FLOWS=0
 SESSIONS=0
 INTERLEAVE=0
 TABLE=""
+REPLIES=0
+# --replies: bench/vipd-nat.conf.in's real servers, in its order (rr's).
+NAT_RS=10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353
 TARGET=0.50
 
 die() { echo "dr_bench: $*" >&2; exit 1; }
@@ -118,6 +130,7 @@ while [ $# -gt 0 ]; do
 	--aged) AGED=1; shift ;;
 	--interleave) INTERLEAVE=1; shift ;;
 	--table) TABLE=$2; shift 2 ;;
+	--replies) REPLIES=1; shift ;;
 	-h|--help) awk 'NR >= 3 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 3 { exit }' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -129,6 +142,10 @@ esac
 MODE_UC=${MODE^^}
 [ -f "$BENCH/vipd-$MODE.conf.in" ] || die "$BENCH/vipd-$MODE.conf.in missing"
 [[ $SESSIONS =~ ^[0-9]+$ ]] || die "--sessions must be a number"
+if [ "$REPLIES" = 1 ]; then
+	[ "$MODE" = nat ] || die "--replies is for --mode nat"
+	[ "$NEW_FLOWS" = 0 ] && [ "$SESSIONS" = 0 ] || die "--replies is for the packet rate only"
+fi
 [ "$NEW_FLOWS" = 1 ] && [ "$SESSIONS" != 0 ] && die "--new-flows and --sessions are separate benchmarks"
 [ "$INTERLEAVE" = 1 ] && { [ "$NEW_FLOWS" = 1 ] || [ "$SESSIONS" != 0 ]; } &&
 	die "--interleave is for the packet rate only (not --new-flows or --sessions)"
@@ -243,7 +260,7 @@ table_mb() {
 # Pool size: the frames net_pcap's infinite_rx holds (one mbuf each) plus the
 # rings, caches and bursts in flight, as 2^k - 1 (the mempool's best size),
 # unless that would double a pool of millions (--new-flows): then exactly.
-need=$((FLOWS + 16384))
+need=$((FLOWS * (1 + REPLIES) + 16384))
 MBUFS=1
 while [ "$MBUFS" -lt "$need" ]; do MBUFS=$((MBUFS * 2 + 1)); done
 [ "$MBUFS" -gt $((need + need / 2)) ] && MBUFS=$need
@@ -328,7 +345,9 @@ make_conf() {
 	"$VIPD" --check -f "$out" >/dev/null || die "$out does not validate"
 }
 make_input() {
-	"$PY" "$BENCH/gen_pcap.py" -o "$PCAP" -n "$FLOWS" --dst-mac "$1" ||
+	local rep=()
+	[ "$REPLIES" = 1 ] && rep=(--replies "$NAT_RS")
+	"$PY" "$BENCH/gen_pcap.py" -o "$PCAP" -n "$FLOWS" --dst-mac "$1" "${rep[@]}" ||
 		die "gen_pcap.py failed"
 	make_conf "$CONF" "$CAP"
 	if [ "$SESSIONS" != 0 ]; then
@@ -347,6 +366,9 @@ make_fill() {
 [ "$SESSIONS" != 0 ] && make_fill "$FILL_MAC"
 make_input "$DST_MAC"
 
+REPLY_NOTE=""
+[ "$REPLIES" = 1 ] && REPLY_NOTE=", then each flow's reply from its real server (2 x $FLOWS frames)"
+
 # --- process control: bench/dr_bench_procs.sh -------------------------------
 # shellcheck source=bench/dr_bench_procs.sh
 . "$BENCH/dr_bench_procs.sh"
@@ -363,11 +385,11 @@ elif [ "$SESSIONS" != 0 ]; then
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x 3 vipd processes x ${SECS} s after ${WARMUP} s warm-up"
 	echo "  (b) default table of $CAP sessions; (e) table of $BIGCAP, $FLOWS sessions; (f) table of $BIGCAP filled first with $FILL other flows (net_pcap1 plays them once)"
 elif [ "$INTERLEAVE" = 1 ]; then
-	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53"
+	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53$REPLY_NOTE"
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; testpmd and vipd both started, taking turns"
 	echo "  (SIGSTOP/SIGCONT): $RUNS rounds of one ${SECS} s window each, 0.5 s after each is continued, testpmd first in odd rounds"
 else
-	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53"
+	echo "vipd $MODE_UC benchmark: $FLOWS flows of 64-byte UDP to 10.0.0.100:53$REPLY_NOTE"
 	echo "  net_pcap (infinite_rx) -> one forwarding lcore -> net_null; $RUNS runs x ${SECS} s after ${WARMUP} s warm-up"
 fi
 echo "  cpu: $cpu, $(nproc) cpus (shared): main/control lcore on cpu $CPU0, forwarding lcore on cpu $CPU1; DPDK $dpdkv"

@@ -20,6 +20,15 @@ the per-frame loop (the fallback, or --no-numpy) takes about 40 s.
 
 --first K makes the file's frames flows K .. K+N-1, disjoint from flows
 0 .. K-1 (bench/dr_bench.sh --sessions: a second file of other flows).
+
+--replies ADDR:PORT,... (NAT, bench/dr_bench.sh --replies): after the N
+frames, N more, flow i's reply from the real server a round-robin scheduler
+gave it in a fresh table (the list's (i mod R)-th: vipd's rr takes a
+service's real servers in their configured order, starting at the first)
+to the client's address and port, with --rs-mac as its source. Each frame
+of the replay is then a forward or a reply packet of an established NAT
+session, half each, in two blocks of N (a reply port's bursts are all
+replies, as on a director whose real servers sit behind another port).
 """
 import argparse
 import ipaddress
@@ -143,6 +152,34 @@ def frames_numpy(np, out, dst_mac, src_mac, vip, port, first, n):
         out.write(buf.tobytes())
 
 
+def frames_replies(out, dst_mac, src_mac, servers, first, n):
+    """Flow i's reply: servers[i % len(servers)] -> the client."""
+    rec = struct.pack("<IIII", 0, 0, FRAME_LEN, FRAME_LEN)
+    chunk = []
+    for i in range(first, first + n):
+        caddr, cport = client(i)
+        raddr, rport = servers[i % len(servers)]
+        chunk.append(rec)
+        chunk.append(frame(dst_mac, src_mac, raddr, caddr, rport, cport, i))
+        if len(chunk) >= 1 << 17:
+            out.write(b"".join(chunk))
+            chunk = []
+    out.write(b"".join(chunk))
+
+
+def parse_servers(s: str) -> list:
+    out = []
+    for item in s.split(","):
+        try:
+            a, p = item.rsplit(":", 1)
+            out.append((int(ipaddress.IPv4Address(a)), int(p)))
+        except ValueError:
+            raise argparse.ArgumentTypeError("real servers are ADDR:PORT,...: %r" % item)
+        if not 0 < out[-1][1] < 65536:
+            raise argparse.ArgumentTypeError("port out of range: %r" % item)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--output", required=True, help="pcap file to write")
@@ -156,6 +193,10 @@ def main() -> int:
     ap.add_argument("--first", type=int, default=0,
                     help="index of the first flow (default 0): flows FIRST..FIRST+N-1")
     ap.add_argument("--no-numpy", action="store_true", help="the per-frame loop only")
+    ap.add_argument("--replies", type=parse_servers, default=None, metavar="ADDR:PORT,...",
+                    help="append each flow's NAT reply from these real servers (round robin)")
+    ap.add_argument("--rs-mac", type=parse_mac, default=parse_mac("02:00:00:00:00:0b"),
+                    help="the replies' Ethernet source")
     a = ap.parse_args()
     if not 0 <= a.flows or a.first < 0 or a.first + a.flows > 65534 * (65536 - 1024):
         ap.error("--flows/--first out of range")
@@ -173,6 +214,8 @@ def main() -> int:
             frames_numpy(np, f, a.dst_mac, a.src_mac, vip, a.port, a.first, a.flows)
         else:
             frames_loop(f, a.dst_mac, a.src_mac, vip, a.port, a.first, a.flows)
+        if a.replies:
+            frames_replies(f, a.dst_mac, a.rs_mac, a.replies, a.first, a.flows)
     return 0
 
 

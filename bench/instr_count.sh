@@ -12,6 +12,10 @@
 #       first pass every packet belongs to an established flow.
 #   --new-flows: a pcap of FLOWS distinct flows (default 300000) played once
 #       (no infinite_rx): every packet is a new flow.
+#   --replies (NAT): the pcap holds each flow's frame, then each flow's reply
+#       from its real server (bench/gen_pcap.py --replies): half the
+#       packets take the reply path. The figure is the average over both
+#       halves; a reply's own is about twice it less the forward one.
 #   --loop: count the whole worker loop (worker_main: the PMDs' rx and tx,
 #       the tx flush, expiry steps) instead of worker_rx_burst() alone; the
 #       figure to set against testpmd io's 207 a packet.
@@ -21,11 +25,14 @@
 # inside worker_rx_burst() (parse, sessions, scheduling, rewrite, tx queueing;
 # not the PMDs). The packet count is the number of times fast_check() read
 # the frame's length (one instruction; once per packet here, as every frame
-# of these inputs is a VIP flow). Prints one line:
+# of these inputs is a VIP flow), plus with --replies the times
+# pkt_classify() read it (the same one-instruction line in pkt.h: the
+# general path's classification, which every reply takes and no forward
+# packet of these inputs does). Prints one line:
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
-# usage: bench/instr_count.sh [--mode dr|nat|tun] [--new-flows] [--loop] [--flows N]
+# usage: bench/instr_count.sh [--mode dr|nat|tun] [--new-flows] [--replies] [--loop] [--flows N]
 #                             [--seconds S] [--keep DIR]
 set -u
 
@@ -40,6 +47,7 @@ SECS=30
 KEEP=""
 SCOPE=worker_rx_burst
 MARK='uint32_t len = m->data_len;'
+REPLIES=0
 
 die() { echo "instr_count: $*" >&2; exit 1; }
 
@@ -48,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--mode) MODE=$2; shift 2 ;;
 	--new-flows) NEW=1; shift ;;
 	--loop) SCOPE=worker_main; shift ;;
+	--replies) REPLIES=1; shift ;;
 	--flows) FLOWS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
@@ -60,6 +69,11 @@ case $MODE in dr|nat|tun) ;; *) die "--mode is dr, nat or tun" ;; esac
 command -v valgrind >/dev/null || die "valgrind is not installed"
 grep -qF "$MARK" "$ROOT/dataplane/fast.h" ||
 	die "fast_check() no longer has '$MARK': update MARK"
+if [ "$REPLIES" = 1 ]; then
+	[ "$MODE" = nat ] && [ "$NEW" = 0 ] || die "--replies is for --mode nat, established flows"
+	grep -qF "$MARK" "$ROOT/dataplane/pkt.h" ||
+		die "pkt_classify() no longer has '$MARK': update MARK"
+fi
 [ -n "$FLOWS" ] || { [ "$NEW" = 1 ] && FLOWS=300000 || FLOWS=10000; }
 
 WORK=$(mktemp -d /tmp/vipd-instr.XXXXXX)
@@ -73,11 +87,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac 02:70:63:61:70:00 ||
+REP=()
+[ "$REPLIES" = 1 ] && REP=(--replies 10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353)
+"$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac 02:70:63:61:70:00 "${REP[@]}" ||
 	die "gen_pcap.py failed"
 SESSIONS=65536
 [ "$NEW" = 1 ] && SESSIONS=$((FLOWS * 2 > 65536 ? FLOWS * 2 : 65536))
-B_PCAP=$WORK/flows.pcap B_MBUFS=32767 B_SESSIONS=$SESSIONS B_FILL_PORT="" B_NEW=$NEW \
+# The frames infinite_rx holds and the rings, as 2^k - 1.
+MBUFS=32767
+while [ "$MBUFS" -lt $((FLOWS * (1 + REPLIES) + 16384)) ]; do MBUFS=$((MBUFS * 2 + 1)); done
+B_PCAP=$WORK/flows.pcap B_MBUFS=$MBUFS B_SESSIONS=$SESSIONS B_FILL_PORT="" B_NEW=$NEW \
 	"$PY" -c '
 import os, sys
 s = open(sys.argv[1]).read()
@@ -103,15 +122,31 @@ VPID=""
 callgrind_annotate --auto=yes --show-percs=no "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null ||
 	die "callgrind_annotate failed"
 
-MODE=$MODE NEW=$NEW MARK=$MARK SCOPE=$SCOPE "$PY" - "$WORK/annotate.txt" <<'EOF'
+MODE=$MODE NEW=$NEW MARK=$MARK SCOPE=$SCOPE REPLIES=$REPLIES \
+	"$PY" - "$WORK/annotate.txt" <<'EOF'
 import os, re, sys
 t = open(sys.argv[1]).read()
 tot = re.search(r"([\d,]+)\s+PROGRAM TOTALS", t)
-pk = re.search(r"([\d,]+)\s+" + re.escape(os.environ["MARK"]), t)
-if not tot or not pk:
+
+
+def mark(name):
+    """MARK's count in the annotation of dataplane/NAME (0: never run)."""
+    for sec in t.split("-- Auto-annotated source: ")[1:]:
+        if sec.split("\n", 1)[0].strip().endswith("dataplane/" + name):
+            m = re.search(r"^ *([\d,]+)\s+" + re.escape(os.environ["MARK"]), sec, re.M)
+            return int(m.group(1).replace(",", "")) if m else 0
+    return 0
+
+
+p = mark("fast.h")
+if not tot or not p:
     sys.exit("instr_count: no totals or packet count in callgrind's annotation")
-i, p = int(tot.group(1).replace(",", "")), int(pk.group(1).replace(",", ""))
+i = int(tot.group(1).replace(",", ""))
 kind = "new-flows" if os.environ["NEW"] == "1" else "established"
+if os.environ["REPLIES"] == "1":
+    r = mark("pkt.h")
+    kind += ", %d forward and %d replies" % (p, r)
+    p += r
 if os.environ["SCOPE"] == "worker_main":
     kind += ", whole worker loop"
 print("%s %s: %.1f instructions/packet (%d packets, %d instructions)"
