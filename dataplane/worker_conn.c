@@ -195,9 +195,18 @@ void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 	rc->out_pkts++; /* and so its service's: rs_svc_traffic() */
 	rc->out_bytes += m->pkt_len;
 	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
-	xmit_ttl_dec(ip);
-	xmit_nat_rewrite(ip, rte_pktmbuf_mtod_offset(m, void *, pi->l4_off), false, s->key.daddr,
-			 s->key.dport);
+	void *l4 = rte_pktmbuf_mtod_offset(m, void *, pi->l4_off);
+	const struct rs_slot *r = rs_slot_of(s->rs);
+	if (likely(rs_same(r, s->rs) && r->nat_vaddr == s->key.daddr &&
+		   r->nat_vport == s->key.dport && r->addr == s->nat_addr &&
+		   r->port == s->nat_port)) {
+		/* The differences its slot holds, backwards: none worked out here. */
+		xmit_nat_reply(ip, l4, s->key.proto == IPPROTO_TCP, s->key.daddr, s->key.dport,
+			       (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
+	} else {
+		xmit_ttl_dec(ip);
+		xmit_nat_rewrite(ip, l4, false, s->key.daddr, s->key.dport);
+	}
 	send_to_client(w, m, s);
 }
 

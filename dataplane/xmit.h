@@ -155,6 +155,32 @@ static inline void xmit_nat_dnat(struct rte_ipv4_hdr *ip, void *l4, bool tcp, ui
 	xmit_nat_apply(ip, l4, tcp, true, addr, port, dx);
 }
 
+/*
+ * A NAT reply from the real server whose forward differences are dx (its
+ * slot's, from the VIP's addr:port to its own): the source set back to addr
+ * and port, and the TTL decremented, all from dx. Going back is the
+ * one's-complement negative of going there (~dx), and the TTL's step is one
+ * more difference (0xfffe: its byte is the low one of the word as loaded
+ * on a little-endian CPU, the high one on a big-endian), so no difference is
+ * worked out per packet. The caller checked the TTL (> 1) and that the
+ * packet's source is the one dx starts from.
+ */
+static inline void xmit_nat_reply(struct rte_ipv4_hdr *ip, void *l4, bool tcp, uint32_t addr,
+				  uint16_t port, struct xmit_nat_delta dx)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	const uint32_t ttl_step = 0xfffe;
+#else
+	const uint32_t ttl_step = 0xfeff;
+#endif
+	struct xmit_nat_delta back = {
+		.ip = csum_fold((uint32_t)(uint16_t)~dx.ip + ttl_step),
+		.l4 = (uint16_t)~dx.l4,
+	};
+	ip->time_to_live--;
+	xmit_nat_apply(ip, l4, tcp, false, addr, port, back);
+}
+
 static inline void xmit_ttl_dec(struct rte_ipv4_hdr *ip)
 {
 	uint16_t old = rte_cpu_to_be_16((uint16_t)(ip->time_to_live << 8 | ip->next_proto_id));

@@ -208,6 +208,52 @@ static void test_nat_random(void **state)
 }
 
 /* UDP with checksum 0 means "none" (RFC 768): a rewrite must not invent one. */
+/*
+ * A NAT reply rewritten from its real server's forward differences
+ * (xmit_nat_reply(): source back to the VIP's addr:port, TTL - 1) against
+ * the same rewrite stored and summed from scratch: byte-identical, as the
+ * per-packet xmit_ttl_dec() + xmit_nat_rewrite() it stands in for.
+ */
+static void test_nat_reply_random(void **state)
+{
+	static struct pkt p, ref, old;
+
+	(void)state;
+	rng_state = 7;
+	for (unsigned i = 0; i < RANDOM_CASES; i++) {
+		uint8_t proto = (i & 1) ? IPPROTO_TCP : IPPROTO_UDP;
+		bool udp_none = proto == IPPROTO_UDP && rnd_below(8) == 0;
+		build(&p, proto, udp_none, 1400);
+		uint32_t vaddr = rnd_addr(), raddr = rnd_addr();
+		uint16_t vport = rnd_port(), rport = rnd_port();
+		if (i % 1000 == 0) /* a real server on the VIP's own port */
+			rport = vport;
+		/* the reply as the real server sent it: from raddr:rport */
+		ip_of(&p)->time_to_live = (uint8_t)(2 + rnd_below(254));
+		*(xmit_u32 *)((uint8_t *)ip_of(&p) + 12) = raddr;
+		*(xmit_u16 *)l4_of(&p) = rport;
+		fix_csums(&p, udp_none);
+		memcpy(&ref, &p, sizeof(ref));
+		ip_of(&ref)->time_to_live--;
+		*(xmit_u32 *)((uint8_t *)ip_of(&ref) + 12) = vaddr;
+		*(xmit_u16 *)l4_of(&ref) = vport;
+		fix_csums(&ref, udp_none);
+		memcpy(&old, &p, sizeof(old));
+
+		/* the slot's forward differences: VIP:vport -> raddr:rport */
+		struct xmit_nat_delta dx = xmit_nat_delta(vaddr, vport, raddr, rport);
+		xmit_nat_reply(ip_of(&p), l4_of(&p), proto == IPPROTO_TCP, vaddr, vport, dx);
+		assert_memory_equal(p.buf, ref.buf, sizeof(p.buf));
+		assert_valid(&p);
+		if (udp_none)
+			assert_int_equal(*l4_csum(&p), 0);
+		/* what it replaces gives the same bytes */
+		xmit_ttl_dec(ip_of(&old));
+		xmit_nat_rewrite(ip_of(&old), l4_of(&old), false, vaddr, vport);
+		assert_memory_equal(old.buf, ref.buf, sizeof(old.buf));
+	}
+}
+
 static void test_udp_no_csum_stays_zero(void **state)
 {
 	static struct pkt p;
@@ -468,6 +514,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nat_random),
+		cmocka_unit_test(test_nat_reply_random),
 		cmocka_unit_test(test_udp_no_csum_stays_zero),
 		cmocka_unit_test(test_udp_computed_zero_is_ffff),
 		cmocka_unit_test(test_tcp_computed_zero_stays_zero),
