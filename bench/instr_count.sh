@@ -25,10 +25,10 @@
 # inside worker_rx_burst() (parse, sessions, scheduling, rewrite, tx queueing;
 # not the PMDs). The packet count is the number of times fast_check() read
 # the frame's length (one instruction; once per packet here, as every frame
-# of these inputs is a VIP flow), plus with --replies the times
-# pkt_classify() read it (the same one-instruction line in pkt.h: the
-# general path's classification, which every reply takes and no forward
-# packet of these inputs does). Prints one line:
+# of these inputs is a VIP flow; fast_reply() reads it through
+# fast_check_flags() too), plus with --replies the times pkt_classify()
+# read it (the same one-instruction line in pkt.h: a reply that took the
+# general path's classification). Prints one line:
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
@@ -144,9 +144,8 @@ if not tot or not p:
 i = int(tot.group(1).replace(",", ""))
 kind = "new-flows" if os.environ["NEW"] == "1" else "established"
 if os.environ["REPLIES"] == "1":
-    r = mark("pkt.h")
-    kind += ", %d forward and %d replies" % (p, r)
-    p += r
+    p += mark("pkt.h")
+    kind += ", half of them replies"
 if os.environ["SCOPE"] == "worker_main":
     kind += ", whole worker loop"
 print("%s %s: %.1f instructions/packet (%d packets, %d instructions)"

@@ -184,6 +184,55 @@ static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info 
 	pi->hash = sess_hash_words(sess_key_word(&pi->key, 0), sess_key_word(&pi->key, 1));
 }
 
+/*
+ * A NAT real server's reply in the common case: for our MAC, IPv4 without
+ * options, TCP or UDP from a NAT real server's address and port, to an
+ * address that is neither a VIP this director holds nor the port's own,
+ * passing every check fast_check_flags() applies. PKT_NAT_REPLY with pi as
+ * pkt_classify() fills it for such a packet (the reply key and its whole
+ * hash, the L4 offset, the TCP flags), or PKT_SLOW: pkt_classify() decides.
+ * Like fast_key(), it never drops. A VIP held here is never a reply's
+ * destination: pkt_classify() tests its services first, and a service is
+ * held only when its VIP is (snap.c), so one lookup of the VIP stands for both.
+ */
+static inline uint8_t fast_reply(const struct snap *sn, uint32_t port_addr, uint64_t port_mac,
+				 struct rte_mbuf *m, struct pkt_info *pi)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (sn->n_natrs == 0 || m->data_len < RTE_ETHER_HDR_LEN + 20 + 8)
+		return PKT_SLOW;
+	uint64_t dmac, w12;
+	memcpy(&dmac, d, 8);
+	memcpy(&w12, d + 12, 8);
+	uint8_t proto = d[23];
+	if ((((dmac ^ port_mac) << 16) | ((w12 & 0xffffff) ^ 0x450008)) != 0 ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return PKT_SLOW;
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	memcpy(&saddr, d + 26, 4);
+	memcpy(&daddr, d + 30, 4);
+	memcpy(&sport, d + 34, 2);
+	memcpy(&dport, d + 36, 2);
+	if (daddr == port_addr)
+		return PKT_SLOW;
+	const struct snap_vip *v = snap_vip_find(sn, daddr);
+	if ((v != NULL && v->owned) || !snap_natrs_has(sn, saddr, sport, proto))
+		return PKT_SLOW;
+	int fl = fast_check_flags(m);
+	if (fl < 0)
+		return PKT_SLOW;
+	pi->tcp_flags = (uint8_t)fl;
+	pi->l4_off = FAST_L4_OFF;
+	pi->hash = sess_key_set(&pi->key, saddr, daddr, sport, dport, proto, SESS_KEY_REPLY);
+	return PKT_NAT_REPLY;
+#else
+	(void)sn, (void)port_addr, (void)port_mac, (void)m, (void)pi;
+	return PKT_SLOW;
+#endif
+}
+
 /* Both halves at once: PKT_VIP_FLOW with pi filled in, or PKT_SLOW. */
 static inline uint8_t fast_parse(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m,
 				 struct pkt_info *pi)

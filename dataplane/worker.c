@@ -509,6 +509,8 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 		}
 		pi[i].unchecked = false;
 		if (v == PKT_SLOW)
+			v = fast_reply(sn, port->addr, port_mac, pkts[i], &pi[i]);
+		if (v == PKT_SLOW)
 			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||
 			     v == PKT_ICMP_OUT;

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fast: fast_parse() (dataplane/fast.h) against pkt_classify() (pkt.h).
+ * fast: fast_parse() and fast_reply() (dataplane/fast.h) against
+ * pkt_classify() (pkt.h). fast_reply may answer only PKT_SLOW or
+ * PKT_NAT_REPLY, never for a frame fast_parse takes, and when it says
+ * PKT_NAT_REPLY pkt_classify must too, with the same key, hash, L4 offset
+ * and TCP flags; it must take every valid reply from a NAT real server.
  * fast_parse may answer only PKT_SLOW ("ask pkt_classify") or PKT_VIP_FLOW,
  * and when it says PKT_VIP_FLOW, pkt_classify must too, with the same key,
  * hash, service, L4 offset and TCP flags: the worker trusts whichever
@@ -57,8 +61,8 @@ static struct snap *sn;
 static struct port_info port;
 static uint64_t port_mac;
 static struct fast_cache wfc; /* one cache across all frames, as a worker's */
-static uint32_t VIP, VIP_UNOWNED, VIP_NOSVC, CLIENT, RS_TCP;
-static unsigned n_frames, n_fast, n_classify_only, n_bad;
+static uint32_t VIP, VIP_UNOWNED, VIP_NOSVC, CLIENT, RS_TCP, RS_UDP;
+static unsigned n_frames, n_fast, n_classify_only, n_bad, n_reply, n_reply_classify_only;
 
 static uint32_t a4(const char *s)
 {
@@ -88,7 +92,7 @@ static int setup(void **state)
 {
 	(void)state;
 	VIP = a4("10.0.0.100"), VIP_UNOWNED = a4("10.0.0.101"), VIP_NOSVC = a4("10.0.0.102");
-	CLIENT = a4("192.0.2.7"), RS_TCP = a4("10.0.0.11");
+	CLIENT = a4("192.0.2.7"), RS_TCP = a4("10.0.0.11"), RS_UDP = a4("10.0.0.12");
 	if (test_conf_from_text(CONFIG, &conf) != 0)
 		return -1;
 	rs_slots = slots;
@@ -102,8 +106,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	print_message("fast: %u frames, %u fast, %u only pkt_classify's VIP_FLOW\n", n_frames,
-		      n_fast, n_classify_only);
+	print_message("fast: %u frames, %u fast, %u only pkt_classify's VIP_FLOW; "
+		      "%u fast replies, %u only pkt_classify's NAT_REPLY\n", n_frames, n_fast,
+		      n_classify_only, n_reply, n_reply_classify_only);
 	snap_free(sn);
 	conf_free(conf);
 	return 0;
@@ -166,6 +171,25 @@ static void build(struct fr *f, uint8_t proto, uint32_t daddr, uint16_t dport, u
 	fix(f);
 }
 
+/* A valid reply of a NAT real server (TCP: 10.0.0.11:80, UDP: 10.0.0.12:53) to CLIENT. */
+static void build_reply(struct fr *f, uint8_t proto, uint16_t payload)
+{
+	build(f, proto, CLIENT, (uint16_t)(1024 + rnd() % 60000), payload);
+	struct rte_ipv4_hdr *ip = ip_of(f);
+	uint8_t *l4 = l4_of(f);
+	ip->src_addr = proto == IPPROTO_TCP ? RS_TCP : RS_UDP;
+	l4[0] = 0, l4[1] = proto == IPPROTO_TCP ? 80 : 53;
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
+		th->tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+		th->cksum = 0, th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	} else {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
+		uh->dgram_cksum = 0, uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	}
+	fix(f);
+}
+
 static void dump(const char *what, const char *name, const uint8_t *b, uint16_t len, uint64_t ol)
 {
 	fprintf(stderr, "DISAGREE: %s: frame %s, len %u, ol_flags %#llx:\n", what, name, len,
@@ -180,8 +204,19 @@ static bool same_info(const struct pkt_info *a, const struct pkt_info *b)
 	       a->svc == b->svc && a->l4_off == b->l4_off && a->tcp_flags == b->tcp_flags;
 }
 
-/* Plain RFC checks of a frame fast_parse took, independent of both. */
-static const char *oracle(const uint8_t *d, uint16_t len, uint64_t ol, const struct pkt_info *pi)
+/* What a reply's pkt_info holds (no service: pkt_classify() sets none). */
+static bool same_reply_info(const struct pkt_info *a, const struct pkt_info *b)
+{
+	return memcmp(&a->key, &b->key, sizeof(a->key)) == 0 && a->hash == b->hash &&
+	       a->l4_off == b->l4_off && a->tcp_flags == b->tcp_flags;
+}
+
+/*
+ * Plain RFC checks of a frame a fast classifier took, independent of both
+ * classifiers; reply: fast_reply's (from a NAT real server, the reply key).
+ */
+static const char *oracle_as(const uint8_t *d, uint16_t len, uint64_t ol,
+			     const struct pkt_info *pi, bool reply)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + ETH);
 	const uint8_t *l4 = d + ETH + 20;
@@ -209,15 +244,29 @@ static const char *oracle(const uint8_t *d, uint16_t len, uint64_t ol, const str
 	} else {
 		return "protocol";
 	}
-	const struct snap_svc *v = snap_svc_find(sn, ip->dst_addr, dport, ip->next_proto_id);
-	if (v == NULL || !v->owned || pi->svc != v)
-		return "service";
+	if (reply) {
+		const struct snap_vip *vip = snap_vip_find(sn, ip->dst_addr);
+		if ((vip && vip->owned) || ip->dst_addr == port.addr ||
+		    !snap_natrs_has(sn, ip->src_addr, sport, ip->next_proto_id))
+			return "not a NAT real server's reply";
+	} else {
+		const struct snap_svc *v =
+			snap_svc_find(sn, ip->dst_addr, dport, ip->next_proto_id);
+		if (v == NULL || !v->owned || pi->svc != v)
+			return "service";
+	}
 	const struct sess_key *k = &pi->key;
 	if (k->saddr != ip->src_addr || k->daddr != ip->dst_addr || k->sport != sport ||
-	    k->dport != dport || k->proto != ip->next_proto_id || k->kflags || k->pad ||
-	    pi->hash != sess_hash(k) || pi->l4_off != ETH + 20)
+	    k->dport != dport || k->proto != ip->next_proto_id ||
+	    k->kflags != (reply ? SESS_KEY_REPLY : 0) || k->pad || pi->hash != sess_hash(k) ||
+	    pi->l4_off != ETH + 20)
 		return "key, hash or offset";
 	return NULL;
+}
+
+static const char *oracle(const uint8_t *d, uint16_t len, uint64_t ol, const struct pkt_info *pi)
+{
+	return oracle_as(d, len, ol, pi, false);
 }
 
 /*
@@ -229,7 +278,7 @@ static uint8_t check_at(const uint8_t *frame, uint16_t len, uint64_t ol, const c
 {
 	uint8_t *buf = malloc(RTE_PKTMBUF_HEADROOM + (size_t)len);
 	struct rte_mbuf *m = calloc(1, sizeof(*m));
-	struct pkt_info a, b, c;
+	struct pkt_info a, b, c, r;
 	struct fast_cache fresh = { 0 };
 	const char *bad = NULL;
 
@@ -245,11 +294,15 @@ static uint8_t check_at(const uint8_t *frame, uint16_t len, uint64_t ol, const c
 	memset(&a, 0xa5, sizeof(a));
 	memset(&b, 0x5a, sizeof(b));
 	memset(&c, 0x3c, sizeof(c));
+	memset(&r, 0x77, sizeof(r));
 	fast_cache_sync(&fresh, sn);
 	uint8_t vf = fast_parse(&wfc, port_mac, m, &a);
 	uint8_t vfresh = fast_parse(&fresh, port_mac, m, &c);
 	if (memcmp(buf + RTE_PKTMBUF_HEADROOM, frame, len))
 		bad = "fast_parse wrote to the frame";
+	uint8_t vr = fast_reply(sn, port.addr, port_mac, m, &r);
+	if (bad == NULL && memcmp(buf + RTE_PKTMBUF_HEADROOM, frame, len))
+		bad = "fast_reply wrote to the frame";
 	uint8_t vc = pkt_classify(sn, &port, m, &b); /* may rewrite it (ARP, echo) */
 
 	n_frames++;
@@ -268,14 +321,29 @@ static uint8_t check_at(const uint8_t *frame, uint16_t len, uint64_t ol, const c
 	} else if (vc == PKT_VIP_FLOW) {
 		n_classify_only++;
 	}
+	if (bad == NULL && vr != PKT_SLOW) {
+		n_reply++;
+		if (vr != PKT_NAT_REPLY)
+			bad = "fast_reply verdict neither SLOW nor NAT_REPLY";
+		else if (vf != PKT_SLOW)
+			bad = "fast_parse and fast_reply both took it";
+		else if (vc != PKT_NAT_REPLY)
+			bad = "fast_reply NAT_REPLY, pkt_classify not";
+		else if (!same_reply_info(&r, &b))
+			bad = "reply pkt_info fields differ";
+		else
+			bad = oracle_as(frame, len, ol, &r, true);
+	} else if (bad == NULL && vc == PKT_NAT_REPLY) {
+		n_reply_classify_only++;
+	}
 	if (bad && n_bad++ < 10) {
 		dump(bad, name, frame, len, ol);
-		fprintf(stderr, "  fast %u (fresh cache %u), pkt_classify %u drop %u\n", vf, vfresh,
-			vc, b.drop);
+		fprintf(stderr, "  fast %u (fresh cache %u), fast_reply %u, pkt_classify %u drop %u\n",
+			vf, vfresh, vr, vc, b.drop);
 	}
 	free(buf);
 	free(m);
-	return vf;
+	return vf != PKT_SLOW ? vf : vr;
 }
 
 static const uint64_t CK[4] = { RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
@@ -285,15 +353,26 @@ static const uint64_t CK[4] = { RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP
  * Under every checksum flag. A valid frame must be taken, even flagged BAD:
  * only GOOD spares the sum, and the sum decides.
  */
-static void check(struct fr *f, const char *name, bool valid)
+static void check_as(struct fr *f, const char *name, bool valid, uint8_t want)
 {
 	for (int i = 0; i < 4; i++) {
 		uint8_t v = check_at(f->b, f->len, CK[i], name);
-		if (valid && v != PKT_VIP_FLOW) {
+		if (valid && v != want) {
 			n_bad++;
-			dump("valid frame not taken by fast_parse", name, f->b, f->len, CK[i]);
+			dump("valid frame not taken by the fast path", name, f->b, f->len, CK[i]);
 		}
 	}
+}
+
+static void check(struct fr *f, const char *name, bool valid)
+{
+	check_as(f, name, valid, PKT_VIP_FLOW);
+}
+
+/* A reply frame: valid ones must be fast_reply's. */
+static void check_reply(struct fr *f, const char *name, bool valid)
+{
+	check_as(f, name, valid, PKT_NAT_REPLY);
 }
 
 static void test_valid(void **state)
@@ -325,6 +404,16 @@ static void test_valid(void **state)
 	build(&f, IPPROTO_UDP, VIP, 53, 20);
 	l4_of(&f)[5] = 8; /* UDP length shorter than the IP payload: still fine */
 	check(&f, "udp len < payload", true);
+	unsigned replies0 = n_reply;
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		build_reply(&f, IPPROTO_TCP, sizes[i]);
+		check_reply(&f, "tcp reply", true);
+		build_reply(&f, IPPROTO_UDP, sizes[i]);
+		check_reply(&f, "udp reply", true);
+	}
+	build_reply(&f, IPPROTO_UDP, 10), ip_of(&f)->time_to_live = 2, fix(&f);
+	check_reply(&f, "reply ttl 2", true);
+	assert_int_equal(n_reply - replies0, 4 * (2 * 6 + 1));
 	assert_int_equal(n_bad, 0);
 }
 
@@ -389,6 +478,25 @@ static void test_anomalies(void **state)
 		build(&f, proto, CLIENT, 40000, 30);
 		ip_of(&f)->src_addr = RS_TCP, l4_of(&f)[0] = 0, l4_of(&f)[1] = 80, fix(&f);
 		check(&f, "reply from a NAT real server", false);
+		/* replies fast_reply must leave to pkt_classify */
+#define R() build_reply(&f, proto, 30)
+		R(), f.b[0] ^= 0x10, check_reply(&f, "reply: wrong dst MAC", false);
+		R(), f.b[ETH] = 0x46, fix(&f), check_reply(&f, "reply: IHL 6", false);
+		R(), ip_of(&f)->hdr_checksum ^= 0x0100, check_reply(&f, "reply: bad IP sum", false);
+		R(), ip_of(&f)->time_to_live = 1, fix(&f), check_reply(&f, "reply: TTL 1", false);
+		R(), ip_of(&f)->fragment_offset = htons(0x2000), fix(&f);
+		check_reply(&f, "reply: fragment", false);
+		R(), l4_of(&f)[1] ^= 1, check_reply(&f, "reply: not the server's port", false);
+		R(), ip_of(&f)->src_addr = a4("10.0.0.13"), fix(&f);
+		check_reply(&f, "reply: a DR server", false);
+		R(), ip_of(&f)->dst_addr = port.addr, fix(&f);
+		check_reply(&f, "reply: to the director", false);
+		R(), ip_of(&f)->dst_addr = VIP, fix(&f), check_reply(&f, "reply: to a VIP", false);
+		R(), ip_of(&f)->dst_addr = VIP_UNOWNED, fix(&f);
+		check_reply(&f, "reply: to a VIP not held", false);
+		R(), ip_of(&f)->next_proto_id = p ? IPPROTO_TCP : IPPROTO_UDP, fix(&f);
+		check_reply(&f, "reply: other L4 protocol", false);
+#undef R
 		/* every truncation of a valid frame, IP header length unchanged */
 		B();
 		for (uint16_t n = 0, full = f.len; n <= full; n++) {
@@ -416,14 +524,17 @@ static void test_anomalies(void **state)
 static void test_mutations(void **state)
 {
 	struct fr f;
-	unsigned fast0 = n_fast, frames0 = n_frames;
+	unsigned fast0 = n_fast, frames0 = n_frames, replies0 = n_reply;
 
 	(void)state;
 	rng = 42;
 	for (unsigned i = 0; i < MUTATIONS; i++) {
 		bool tcp = rnd() & 1;
-		build(&f, tcp ? IPPROTO_TCP : IPPROTO_UDP, VIP, tcp ? 80 : 53,
-		      (uint16_t)(rnd() % 4 ? rnd() % 40 : rnd() % 1400));
+		uint16_t payload = (uint16_t)(rnd() % 4 ? rnd() % 40 : rnd() % 1400);
+		if (i & 1)
+			build_reply(&f, tcp ? IPPROTO_TCP : IPPROTO_UDP, payload);
+		else
+			build(&f, tcp ? IPPROTO_TCP : IPPROTO_UDP, VIP, tcp ? 80 : 53, payload);
 		unsigned n = 1 + (unsigned)(rnd() % 3);
 		for (unsigned k = 0; k < n; k++) {
 			uint64_t r = rnd();
@@ -443,7 +554,12 @@ static void test_mutations(void **state)
 			fix(&f); /* else most would only test the checksum */
 		check_at(f.b, f.len, CK[rnd() % 4], "mutated");
 	}
-	print_message("mutations: %u of %u frames fast\n", n_fast - fast0, n_frames - frames0);
+	print_message("mutations: %u of %u frames fast, %u fast replies\n", n_fast - fast0,
+		      n_frames - frames0, n_reply - replies0);
+	/* Both kinds survive some mutations (a changed payload, a checksum
+	 * made right): the checks above ran on accepted frames. */
+	assert_true(n_fast - fast0 > MUTATIONS / 20);
+	assert_true(n_reply - replies0 > MUTATIONS / 20);
 	assert_int_equal(n_bad, 0);
 }
 
