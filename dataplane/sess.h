@@ -507,6 +507,25 @@ sess_candidate(const struct sess_table *t, uint64_t h, const struct sess_key *k,
 	return sess_candidate_away(t, h, absent);
 }
 
+/*
+ * A NAT reply key's session when it lives in the home of the key's first
+ * bucket, else NULL (then sess_lookup()). A reply key shares its first
+ * bucket with its session's connection key (sess_hash_words()), so a session
+ * at home is found without the signature scan: its reply key rebuilt from
+ * its fields equals k. A free slot, or a line without a home, has key.pad 1.
+ */
+static inline struct sess *sess_reply_home(const struct sess_table *t, uint64_t h,
+					   const struct sess_key *k)
+{
+	struct sess *home = (struct sess *)(uintptr_t)((const uint8_t *)sess_bucket_at(
+							       t, sess_b1(t, h)) + 64);
+	if (home->key.pad == 0 && home->nat_addr == k->saddr && home->nat_port == k->sport &&
+	    home->key.saddr == k->daddr && home->key.sport == k->dport &&
+	    home->key.proto == k->proto)
+		return home;
+	return NULL;
+}
+
 /* k (hash h) is not in the table: a cheaper answer than a lookup's NULL. */
 static inline bool sess_absent(const struct sess_table *t, uint64_t h)
 {

@@ -585,6 +585,9 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 			if (likely(pi[i].verdict == PKT_VIP_FLOW)) {
 				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
 					   pkt_fl(&pi[i]), &pi[i], false);
+			} else if (pi[i].verdict == PKT_NAT_REPLY) {
+				/* Half of a NAT service's packets: not through the switch. */
+				worker_nat_reply(w, pidx, m, &pi[i]);
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;

@@ -160,7 +160,9 @@ static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mb
 				  const struct pkt_info *pi, enum vipd_drop miss,
 				  struct rte_ipv4_hdr **ipp)
 {
-	struct sess *s = sess_lookup(w->sess, &pi->key, pi->hash);
+	struct sess *s = sess_reply_home(w->sess, pi->hash, &pi->key);
+	if (s == NULL)
+		s = sess_lookup(w->sess, &pi->key, pi->hash);
 	struct rte_ipv4_hdr *ip =
 		(struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr));
 	if (s == NULL || ip->time_to_live <= 1) {

@@ -263,6 +263,74 @@ static void test_second_key_lookup(void **state)
 	free(t);
 }
 
+/*
+ * sess_reply_home(): a NAT session at home is its reply key's answer without
+ * the signature scan; one away from home, a deleted one, a session without
+ * NAT and a reply key differing in any field are not (NULL: the caller's
+ * sess_lookup() decides). Whatever it returns, sess_lookup() agrees.
+ */
+static void test_reply_home(void **state)
+{
+	(void)state;
+	struct sess_table *t = table_new(512, 0);
+	unsigned at_home = 0, away = 0;
+	for (uint32_t i = 0; i < 400; i++) {
+		_Alignas(8) struct sess_key k = key_of(i);
+		_Alignas(8) struct sess_key r = reply_of(&k, htonl(0xac100001u + i % 4));
+		struct sess *s = ins(t, &k, 0, 10);
+		assert_non_null(s);
+		s->nat_addr = r.saddr;
+		s->nat_port = r.sport;
+		uint64_t rh = sess_hash(&r);
+		/* the reply key's first bucket is its connection key's */
+		assert_int_equal(sess_b1(t, rh), sess_b1(t, sess_hash(&k)));
+		if (sess_index_add(t, &r, rh, s) != 0) {
+			s->nat_addr = 0;
+			sess_delete(t, s);
+			continue;
+		}
+		bool home = (uint8_t *)s == (uint8_t *)sess_bucket_at(t, sess_b1(t, rh)) + 64;
+		struct sess *h = sess_reply_home(t, rh, &r);
+		if (home) {
+			at_home++;
+			assert_ptr_equal(h, s);
+		} else {
+			away++;
+			assert_null(h);
+		}
+		assert_ptr_equal(look(t, &r), s);
+		/* any one field off: not its session, even looked for in its
+		 * bucket (the hash left as the real key's) */
+		static const unsigned offs[] = { offsetof(struct sess_key, saddr),
+						 offsetof(struct sess_key, daddr),
+						 offsetof(struct sess_key, sport),
+						 offsetof(struct sess_key, dport),
+						 offsetof(struct sess_key, proto) };
+		for (unsigned f = 0; f < N(offs); f++) {
+			_Alignas(8) struct sess_key x = r;
+			((uint8_t *)&x)[offs[f]] ^= 1;
+			assert_null(sess_reply_home(t, rh, &x));
+			assert_null(sess_reply_home(t, sess_hash(&x), &x));
+		}
+		if (i % 5 == 0) {
+			/* deleted: its slot is free (key.pad 1) whatever its
+			 * other fields still hold, and the key gone */
+			sess_index_del(t, &r, rh, s);
+			sess_delete(t, s);
+			assert_null(sess_reply_home(t, rh, &r));
+			assert_null(look(t, &r));
+		} else if (i % 5 == 1 && home) {
+			/* the same session without NAT (DR) has no reply key */
+			sess_index_del(t, &r, rh, s);
+			s->nat_addr = 0;
+			assert_null(sess_reply_home(t, rh, &r));
+		}
+	}
+	/* 400 keys in 512 buckets: both cases are there */
+	assert_true(at_home > 100 && away > 10);
+	free(t);
+}
+
 /* A recycled pool entry comes back zeroed: no state leaks between flows. */
 static void test_insert_zeroes(void **state)
 {
@@ -751,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_insert_zeroes),
 		cmocka_unit_test(test_second_key_index),
 		cmocka_unit_test(test_second_key_lookup),
+		cmocka_unit_test(test_reply_home),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_capacity_zero),
 		cmocka_unit_test(test_home_slots),
