@@ -89,10 +89,22 @@ struct snap {
 	bool sloppy_tcp, expire_nodest, no_service_reply;
 };
 
+/*
+ * The tables' hash: every input bit reaches the low bits the tables' masks
+ * keep. A product alone carries a bit only upwards: addresses in one /24
+ * differ in the top byte of their network-order word, and the old hash
+ * (the product's high half) never let that byte reach the index (all of a
+ * subnet's VIPs or real servers in one slot, each lookup a walk along them).
+ * Folding the halves together before and after one multiply spreads a
+ * subnet's addresses and a VIP's ports as random keys spread (test_snap.c).
+ */
 static inline uint32_t snap_mix(uint32_t a, uint32_t b)
 {
-	uint64_t h = ((uint64_t)a << 32 | b) * 0x9E3779B97F4A7C15ULL;
-	return (uint32_t)(h >> 32);
+	uint64_t h = (uint64_t)a << 32 | b;
+	h ^= h >> 32;
+	h *= 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static inline const struct snap_vip *snap_vip_find(const struct snap *s, uint32_t addr)
