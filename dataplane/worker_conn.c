@@ -190,18 +190,35 @@ void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_NAT_NO_SESSION, &ip);
 	if (s == NULL)
 		return;
-	if (s->key.proto == IPPROTO_TCP)
+	bool tcp = s->key.proto == IPPROTO_TCP;
+	uint32_t exp = w->exp_udp; /* the worker's now + the UDP timeout, as vip_fast() */
+	if (tcp) {
 		worker_set_state(w, s, tcpstate_next(TCPDIR_OUTPUT, s->state, pi->tcp_flags));
-	sess_touch(w->sess, s, w->now, worker_state_timeout(w->snap, s->state));
-	struct stats_ctr *rc = &w->st->rs[rs_handle_idx(s->rs)];
+		exp = s->state == TCPS_ESTABLISHED
+			      ? w->exp_tcp
+			      : w->now + worker_state_timeout(w->snap, s->state);
+	}
+	/* An unchanged expiry is not written (the line stays clean); a shorter
+	 * one is sess_touch()'s to file on the wheel. */
+	if (exp != s->expire) {
+		if ((int32_t)(exp - s->expire) > 0)
+			s->expire = exp;
+		else
+			sess_touch(w->sess, s, w->now, exp - w->now);
+	}
+	const struct rs_slot *r = rs_slot_of(s->rs);
+	struct stats_ctr *rc = worker_rs_ctr(w, r);
 	rc->out_pkts++; /* and so its service's: rs_svc_traffic() */
 	rc->out_bytes += m->pkt_len;
 	/* IPVS forwards replies through the kernel's forward path: TTL - 1. */
 	void *l4 = rte_pktmbuf_mtod_offset(m, void *, pi->l4_off);
-	const struct rs_slot *r = rs_slot_of(s->rs);
-	if (likely(rs_same(r, s->rs) && r->nat_vaddr == s->key.daddr &&
-		   r->nat_vport == s->key.dport && r->addr == s->nat_addr &&
-		   r->port == s->nat_port)) {
+	/*
+	 * Its slot still names its real server: the session was made from it
+	 * (worker_new_session() checked the slot's VIP:port was the flow's,
+	 * and took nat_addr and nat_port from it), and a slot changes only
+	 * with a new generation.
+	 */
+	if (likely(rs_same(r, s->rs))) {
 		/* The differences its slot holds, backwards: none worked out here. */
 		xmit_nat_reply(ip, l4, s->key.proto == IPPROTO_TCP, s->key.daddr, s->key.dport,
 			       (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });

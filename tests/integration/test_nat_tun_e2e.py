@@ -20,12 +20,14 @@ processes) is restored when they end, passed or not.
 import json
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
 import lab as labmod
 import lab_fwd
+import lab_ops as ops
 
 pytestmark = pytest.mark.skipif(not labmod.VIPD.exists(),
                                 reason=f"{labmod.VIPD} not built yet (run scripts/setup.sh)")
@@ -150,6 +152,55 @@ def test_nat_keepalive_connection_stays_on_one_real_server(nat_lab, directors):
     assert connects == [1] + [0] * (n - 1), f"not one connection: {connects}"
     names = {served_by(b, src) for b in bodies}
     assert len(names) == 1, f"one connection, several real servers: {bodies}"
+    assert v.alive()
+
+
+# The real server's FIN reaches the client through the director (a NAT reply) while
+# the client keeps its end open: the session leaves ESTABLISHED on the reply alone.
+HALF_CLOSE = r"""
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10,
+                             source_address=(sys.argv[2], 0))
+s.sendall(b"GET / HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n")
+while s.recv(4096):
+    pass
+print(s.getsockname()[1], flush=True)
+time.sleep(float(sys.argv[3]))
+s.close()
+"""
+# IPVS's fixed state timeouts, and those this test sets (vipctl timeout TCP TCPFIN UDP).
+STATE_SECS = {"FIN_WAIT": 20, "CLOSE": 10, "CLOSE_WAIT": 60, "TIME_WAIT": 120,
+              "LAST_ACK": 30}
+
+
+def test_nat_reply_fin_moves_state_and_shortens_expiry(nat_lab, directors):
+    """A NAT reply's TCP flags drive the session's state as IPVS's output direction
+    does, and its new state's shorter timeout replaces the ESTABLISHED one (the wheel
+    re-files it): the listing shows the state and an expiry within its timeout."""
+    lab = nat_lab
+    v = directors.start("dir1", NAT_CONF)
+    cp = ops.vipctl(v, "timeout", "100", "20", "10")
+    assert cp.returncode == 0, cp.stderr
+    src = EXTRA_CLIENTS[5]
+    p = lab.popen("client", [labmod.PYTHON, "-c", HALF_CLOSE, VIP, src, "8"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sport = p.stdout.readline().strip()
+        assert sport.isdigit(), f"client: {p.stderr.read() if p.poll() is not None else ''}"
+        rows = ops.vipctl(v, "-lnc").stdout.splitlines()
+        mine = [r.split() for r in rows if f"{src}:{sport} " in r + " "]
+        assert len(mine) == 1, "\n".join(rows)
+        proto, expire, state, _src, vip, _dst = mine[0]
+        assert (proto, vip) == ("TCP", f"{VIP}:80"), mine
+        assert state in STATE_SECS, f"still {state} after the server's FIN: {mine}"
+        mm, ss = (int(x) for x in expire.split(":"))
+        secs = mm * 60 + ss
+        assert STATE_SECS[state] - 4 <= secs <= STATE_SECS[state], (
+            f"{state}: expiry {expire}, want within its {STATE_SECS[state]} s "
+            f"(ESTABLISHED's was 100 s)")
+    finally:
+        p.kill()
+        p.wait()
     assert v.alive()
 
 
