@@ -31,8 +31,12 @@
 # of a round share. For changes whose effect may come from the caches
 # (prefetch hints, layouts), which the concurrent rounds blur.
 #
+# --replies (NAT): the input of dr_bench.sh --replies, each flow's frame
+# and then its reply (half the packets replies); both ports' sent packets
+# are counted.
+#
 # usage: bench/ab_bench.sh A B [--mode dr|nat|tun] [--flows N] [--rounds R]
-#                              [--seconds S] [--interleave]
+#                              [--seconds S] [--interleave] [--replies]
 #   A, B       vipd binaries (e.g. build/vipd and another build directory's)
 #   --rounds   rounds (default 8, even: each CPU assignment as often)
 set -u
@@ -46,6 +50,7 @@ ROUNDS=8
 SECS=6
 WARMUP=2
 INTERLEAVE=0
+REPLIES=0
 DST_MAC=02:70:63:61:70:00 # net_pcap's MAC for its first port
 
 die() { echo "ab_bench: $*" >&2; exit 1; }
@@ -60,10 +65,12 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--seconds) SECS=$2; shift 2 ;;
 	--interleave) INTERLEAVE=1; shift ;;
+	--replies) REPLIES=1; shift ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
 case $MODE in dr|nat|tun) ;; *) die "--mode is dr, nat or tun" ;; esac
+[ "$REPLIES" = 0 ] || [ "$MODE" = nat ] || die "--replies is for --mode nat"
 [ -x "$A" ] && [ -x "$B" ] || die "A and B must be vipd binaries"
 [[ $FLOWS =~ ^[0-9]+$ ]] && [ "$FLOWS" -ge 1 ] && [ "$FLOWS" -le 1000000 ] ||
 	die "--flows must be 1..1000000"
@@ -92,10 +99,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- input and configuration, as dr_bench.sh's established benchmark -------
-need=$((FLOWS + 16384))
+need=$((FLOWS * (1 + REPLIES) + 16384))
 MBUFS=1
 while [ "$MBUFS" -lt "$need" ]; do MBUFS=$((MBUFS * 2 + 1)); done
-"$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac "$DST_MAC" >/dev/null ||
+REP=()
+# dr_bench.sh's NAT_RS: bench/vipd-nat.conf.in's real servers in rr's order.
+[ "$REPLIES" = 1 ] && REP=(--replies 10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353)
+"$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac "$DST_MAC" "${REP[@]}" >/dev/null ||
 	die "gen_pcap.py failed"
 CONF=$WORK/vipd-$MODE.conf
 B_PCAP=$WORK/flows.pcap B_MBUFS=$MBUFS B_SESSIONS=1048576 B_FILL_PORT="" "$PY" -c '
@@ -147,13 +157,16 @@ pair() {
 import json, sys
 def pps(f):
     d = json.load(open(f))
-    return (d["t1"]["/ethdev/stats,1"]["opackets"] - d["t0"]["/ethdev/stats,1"]["opackets"]) / d["elapsed"]
+    ports = [k for k in d["t1"] if k.startswith("/ethdev/stats,")]
+    return sum(d["t1"][k]["opackets"] - d["t0"][k]["opackets"] for k in ports) / d["elapsed"]
 a, b = pps(sys.argv[1]), pps(sys.argv[2])
 print("%.2f %.2f %.3f" % (a / 1e6, b / 1e6, b / a if a else 0))
 EOF
 }
 sample() { # PREFIX OUT
-	"$PY" "$BENCH/tel_sample.py" "/var/run/dpdk/$1/dpdk_telemetry.v2" "$SECS" /ethdev/stats,1 >"$2"
+	# Port 0's replies (--replies) leave through it; otherwise it sends nothing.
+	"$PY" "$BENCH/tel_sample.py" "/var/run/dpdk/$1/dpdk_telemetry.v2" "$SECS" \
+		/ethdev/stats,0 /ethdev/stats,1 >"$2"
 }
 
 ratios=()
