@@ -220,7 +220,7 @@ void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 	 */
 	if (likely(rs_same(r, s->rs))) {
 		/* The differences its slot holds, backwards: none worked out here. */
-		xmit_nat_reply(ip, l4, s->key.proto == IPPROTO_TCP, s->key.daddr, s->key.dport,
+		xmit_nat_reply(ip, l4, tcp, s->key.daddr, s->key.dport,
 			       (struct xmit_nat_delta){ .ip = r->nat_dip, .l4 = r->nat_dl4 });
 	} else {
 		xmit_ttl_dec(ip);
