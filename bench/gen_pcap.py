@@ -83,17 +83,28 @@ def frame(dst_mac: bytes, src_mac: bytes, saddr: int, daddr: int, sport: int,
     return f
 
 
-def frames_loop(out, dst_mac, src_mac, vip, port, first, n):
+def write_records(out, frames):
+    """Each frame as a pcap record, written in chunks."""
     rec = struct.pack("<IIII", 0, 0, FRAME_LEN, FRAME_LEN)
     chunk = []
-    for i in range(first, first + n):
-        saddr, sport = client(i)
+    for f in frames:
         chunk.append(rec)
-        chunk.append(frame(dst_mac, src_mac, saddr, vip, sport, port, i))
+        chunk.append(f)
         if len(chunk) >= 1 << 17:
             out.write(b"".join(chunk))
             chunk = []
     out.write(b"".join(chunk))
+
+
+def client_frame(dst_mac, src_mac, vip, port, i):
+    """Flow i's frame: its client -> the VIP."""
+    saddr, sport = client(i)
+    return frame(dst_mac, src_mac, saddr, vip, sport, port, i)
+
+
+def frames_loop(out, dst_mac, src_mac, vip, port, first, n):
+    write_records(out, (client_frame(dst_mac, src_mac, vip, port, i)
+                        for i in range(first, first + n)))
 
 
 def frames_numpy(np, out, dst_mac, src_mac, vip, port, first, n):
@@ -152,19 +163,16 @@ def frames_numpy(np, out, dst_mac, src_mac, vip, port, first, n):
         out.write(buf.tobytes())
 
 
-def frames_replies(out, dst_mac, src_mac, servers, first, n):
+def reply_frame(dst_mac, src_mac, servers, i):
     """Flow i's reply: servers[i % len(servers)] -> the client."""
-    rec = struct.pack("<IIII", 0, 0, FRAME_LEN, FRAME_LEN)
-    chunk = []
-    for i in range(first, first + n):
-        caddr, cport = client(i)
-        raddr, rport = servers[i % len(servers)]
-        chunk.append(rec)
-        chunk.append(frame(dst_mac, src_mac, raddr, caddr, rport, cport, i))
-        if len(chunk) >= 1 << 17:
-            out.write(b"".join(chunk))
-            chunk = []
-    out.write(b"".join(chunk))
+    caddr, cport = client(i)
+    raddr, rport = servers[i % len(servers)]
+    return frame(dst_mac, src_mac, raddr, caddr, rport, cport, i)
+
+
+def frames_replies(out, dst_mac, src_mac, servers, first, n):
+    write_records(out, (reply_frame(dst_mac, src_mac, servers, i)
+                        for i in range(first, first + n)))
 
 
 def parse_servers(s: str) -> list:
