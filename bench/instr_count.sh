@@ -93,9 +93,12 @@ REP=()
 	die "gen_pcap.py failed"
 SESSIONS=65536
 [ "$NEW" = 1 ] && SESSIONS=$((FLOWS * 2 > 65536 ? FLOWS * 2 : 65536))
-# The frames infinite_rx holds and the rings, as 2^k - 1.
+# The frames infinite_rx holds (established; --new-flows plays the pcap
+# once and holds none) and the rings, as 2^k - 1.
 MBUFS=32767
-while [ "$MBUFS" -lt $((FLOWS * (1 + REPLIES) + 16384)) ]; do MBUFS=$((MBUFS * 2 + 1)); done
+if [ "$NEW" = 0 ]; then
+	while [ "$MBUFS" -lt $((FLOWS * (1 + REPLIES) + 16384)) ]; do MBUFS=$((MBUFS * 2 + 1)); done
+fi
 B_PCAP=$WORK/flows.pcap B_MBUFS=$MBUFS B_SESSIONS=$SESSIONS B_FILL_PORT="" B_NEW=$NEW \
 	"$PY" -c '
 import os, sys
