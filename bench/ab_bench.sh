@@ -11,7 +11,7 @@
 # mode's bench/vipd-MODE.conf.in, as dr_bench.sh's established benchmark),
 # A's worker on one CPU and B's on the other (each process's main lcore on
 # the other's worker CPU: it only sleeps in its event loop), samples both
-# null ports over the same SECS seconds and prints B/A. Rounds alternate the
+# output ports over the same SECS seconds and prints B/A. Rounds alternate the
 # CPUs, so a faster core favours neither; the result is the median of the
 # rounds' B/A. Both share the L3 cache and memory, so rates are not those
 # of a lone vipd; the ratio is what this is for. Not a target measurement:
@@ -103,8 +103,8 @@ need=$((FLOWS * (1 + REPLIES) + 16384))
 MBUFS=1
 while [ "$MBUFS" -lt "$need" ]; do MBUFS=$((MBUFS * 2 + 1)); done
 REP=()
-# dr_bench.sh's NAT_RS: bench/vipd-nat.conf.in's real servers in rr's order.
-[ "$REPLIES" = 1 ] && REP=(--replies 10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353)
+# The configuration's real servers, in rr's order.
+[ "$REPLIES" = 1 ] && REP=(--replies-conf "$BENCH/vipd-nat.conf.in")
 "$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac "$DST_MAC" "${REP[@]}" >/dev/null ||
 	die "gen_pcap.py failed"
 CONF=$WORK/vipd-$MODE.conf

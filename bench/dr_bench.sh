@@ -109,8 +109,6 @@ SESSIONS=0
 INTERLEAVE=0
 TABLE=""
 REPLIES=0
-# --replies: bench/vipd-nat.conf.in's real servers, in its order (rr's).
-NAT_RS=10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353
 TARGET=0.50
 
 die() { echo "dr_bench: $*" >&2; exit 1; }
@@ -346,7 +344,8 @@ make_conf() {
 }
 make_input() {
 	local rep=()
-	[ "$REPLIES" = 1 ] && rep=(--replies "$NAT_RS")
+	# The configuration's real servers, in its order (rr's).
+	[ "$REPLIES" = 1 ] && rep=(--replies-conf "$BENCH/vipd-$MODE.conf.in")
 	"$PY" "$BENCH/gen_pcap.py" -o "$PCAP" -n "$FLOWS" --dst-mac "$1" "${rep[@]}" ||
 		die "gen_pcap.py failed"
 	make_conf "$CONF" "$CAP"

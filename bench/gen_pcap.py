@@ -21,7 +21,9 @@ the per-frame loop (the fallback, or --no-numpy) takes about 40 s.
 --first K makes the file's frames flows K .. K+N-1, disjoint from flows
 0 .. K-1 (bench/dr_bench.sh --sessions: a second file of other flows).
 
---replies ADDR:PORT,... (NAT, bench/dr_bench.sh --replies): after the N
+--replies ADDR:PORT,... or --replies-conf FILE (NAT, bench/dr_bench.sh
+--replies; FILE: the benchmark's vipd configuration, whose real servers are
+taken in order with their ports): after the N
 frames, N more, flow i's reply from the real server a round-robin scheduler
 gave it in a fresh table (the list's (i mod R)-th: vipd's rr takes a
 service's real servers in their configured order, starting at the first)
@@ -32,6 +34,7 @@ replies, as on a director whose real servers sit behind another port).
 """
 import argparse
 import ipaddress
+import re
 import struct
 import sys
 
@@ -188,6 +191,19 @@ def parse_servers(s: str) -> list:
     return out
 
 
+def servers_of_conf(path: str) -> list:
+    """The real servers (address, port) of a benchmark configuration, in order.
+
+    bench/vipd-nat.conf.in writes each as { address = "A"; port = P; ... }."""
+    text = open(path).read()
+    at = text.find("real_servers")
+    found = re.findall(r'\{[ \t]*address[ \t]*=[ \t]*"([\d.]+)";[ \t]*port[ \t]*=[ \t]*(\d+);',
+                       text[at:] if at >= 0 else "")
+    if not found:
+        raise SystemExit("gen_pcap.py: no real servers with a port in %s" % path)
+    return parse_servers(",".join("%s:%s" % f for f in found))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--output", required=True, help="pcap file to write")
@@ -203,11 +219,15 @@ def main() -> int:
     ap.add_argument("--no-numpy", action="store_true", help="the per-frame loop only")
     ap.add_argument("--replies", type=parse_servers, default=None, metavar="ADDR:PORT,...",
                     help="append each flow's NAT reply from these real servers (round robin)")
+    ap.add_argument("--replies-conf", default=None, metavar="FILE",
+                    help="--replies with the real servers of this vipd configuration")
     ap.add_argument("--rs-mac", type=parse_mac, default=parse_mac("02:00:00:00:00:0b"),
                     help="the replies' Ethernet source")
     a = ap.parse_args()
     if not 0 <= a.flows or a.first < 0 or a.first + a.flows > 65534 * (65536 - 1024):
         ap.error("--flows/--first out of range")
+    if a.replies_conf:
+        a.replies = servers_of_conf(a.replies_conf)
     vip = int(ipaddress.IPv4Address(a.vip))
     np = None
     if not a.no_numpy and a.flows >= 4096:

@@ -88,7 +88,7 @@ cleanup() {
 trap cleanup EXIT
 
 REP=()
-[ "$REPLIES" = 1 ] && REP=(--replies 10.1.0.11:5353,10.1.0.12:5353,10.1.0.13:5353,10.1.0.14:5353)
+[ "$REPLIES" = 1 ] && REP=(--replies-conf "$BENCH/vipd-nat.conf.in")
 "$PY" "$BENCH/gen_pcap.py" -o "$WORK/flows.pcap" -n "$FLOWS" --dst-mac 02:70:63:61:70:00 "${REP[@]}" ||
 	die "gen_pcap.py failed"
 SESSIONS=65536
