@@ -102,6 +102,9 @@ fast_key(struct fast_cache *fc, uint64_t port_mac, struct rte_mbuf *m, struct pk
 	if (unlikely(sk != fc->key || proto != fc->proto)) {
 		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 			return PKT_SLOW;
+		/* A NAT reply's destination is no VIP: one bit says so. */
+		if (!snap_vip_maybe(fc->sn, (uint32_t)(kw0 >> 32)))
+			return PKT_SLOW;
 		svc = snap_svc_find(fc->sn, (uint32_t)(kw0 >> 32), (uint16_t)(ports >> 16), proto);
 		if (svc == NULL || !svc->owned)
 			return PKT_SLOW;
@@ -212,23 +215,26 @@ static inline uint8_t fast_reply(const struct snap *sn, uint32_t port_addr, uint
 	uint8_t proto = d[23];
 	if (!fast_ours_ipv4(d, port_mac) || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return PKT_SLOW;
-	uint32_t saddr, daddr;
-	uint16_t sport, dport;
-	memcpy(&saddr, d + 26, 4);
-	memcpy(&daddr, d + 30, 4);
-	memcpy(&sport, d + 34, 2);
-	memcpy(&dport, d + 36, 2);
+	uint64_t w0; /* source and destination address, as the key lays them out */
+	uint32_t ports;
+	memcpy(&w0, d + 26, 8);
+	memcpy(&ports, d + 34, 4);
+	uint32_t daddr = (uint32_t)(w0 >> 32);
 	if (daddr == port_addr)
 		return PKT_SLOW;
-	const struct snap_vip *v = snap_vip_find(sn, daddr);
-	if ((v != NULL && v->owned) || !snap_natrs_has(sn, saddr, sport, proto))
+	if (snap_vip_maybe(sn, daddr)) {
+		const struct snap_vip *v = snap_vip_find(sn, daddr);
+		if (v != NULL && v->owned)
+			return PKT_SLOW;
+	}
+	if (!snap_natrs_has(sn, (uint32_t)w0, (uint16_t)ports, proto))
 		return PKT_SLOW;
 	int fl = fast_check_flags(m);
 	if (fl < 0)
 		return PKT_SLOW;
 	pi->tcp_flags = (uint8_t)fl;
 	pi->l4_off = FAST_L4_OFF;
-	pi->hash = sess_key_set(&pi->key, saddr, daddr, sport, dport, proto, SESS_KEY_REPLY);
+	pi->hash = sess_reply_key_words(&pi->key, w0, ports, proto);
 	return PKT_NAT_REPLY;
 #else
 	(void)sn, (void)port_addr, (void)port_mac, (void)m, (void)pi;

@@ -231,7 +231,9 @@ static inline uint32_t sess_hash_lo(uint64_t w0, uint64_t w1)
 	return sess_hash_client((uint32_t)w0, w1 & SESS_W1_CLIENT);
 }
 
-static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
+/* The high half of sess_hash_words(w0, w1), in the high half: the signature
+ * and the second choice, from the whole key. */
+static inline uint64_t sess_hash_hi(uint64_t w0, uint64_t w1)
 {
 #if defined(__SSE4_2__) && defined(__x86_64__)
 	uint64_t c = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0x9E3779B9u, w0), w1 + w0);
@@ -241,7 +243,11 @@ static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
 	hi ^= hi >> 29;
 	hi *= 0xBF58476D1CE4E5B9ULL;
 #endif
-	return (hi & 0xffffffff00000000ULL) | sess_hash_lo(w0, w1);
+	return hi & 0xffffffff00000000ULL;
+}
+static inline uint64_t sess_hash_words(uint64_t w0, uint64_t w1)
+{
+	return sess_hash_hi(w0, w1) | sess_hash_lo(w0, w1);
 }
 
 /*
@@ -307,6 +313,22 @@ static inline uint64_t sess_key_set_words(struct sess_key *k, uint64_t w0, uint6
 	memcpy((uint8_t *)k + 8, &w1, 8);
 	return sess_hash_reply_fix(sess_hash_words(w0, w1), k->daddr, k->dport, k->proto,
 				   k->kflags);
+}
+
+/*
+ * A NAT reply key from a frame's words (w0: source and destination address,
+ * ports: both ports, as the frame holds them): sess_key_set()'s key and hash
+ * without its field-by-field assembly, and with no first-choice hash of the
+ * words that the reply's own (its client side's) replaces.
+ */
+static inline uint64_t sess_reply_key_words(struct sess_key *k, uint64_t w0, uint32_t ports,
+					    uint8_t proto)
+{
+	uint64_t w1 = ports | (uint64_t)proto << 32 | (uint64_t)SESS_KEY_REPLY << 40;
+	memcpy(k, &w0, 8);
+	memcpy((uint8_t *)k + 8, &w1, 8);
+	/* The client is the destination: its address and port, the protocol. */
+	return sess_hash_hi(w0, w1) | sess_hash_client(w0 >> 32, (uint64_t)proto << 32 | ports >> 16);
 }
 
 static inline uint32_t sess_b1(const struct sess_table *t, uint64_t h)

@@ -180,8 +180,11 @@ struct snap *snap_build(const struct snap_src *src)
 		while (s->vip_hash[h])
 			h = (h + 1) & s->vip_hmask;
 		s->vip_hash[h] = (uint16_t)(i + 1);
+		snap_vip_filter_add(s, v->addr);
 	}
 	free(vips);
+	for (uint32_t i = 0; i < s->n_svc; i++) /* collect_vips() has them: the filter's promise */
+		snap_vip_filter_add(s, s->svc[i].vip);
 	for (uint32_t i = 0; i < s->n_svc; i++) {
 		const struct snap_vip *v = snap_vip_find(s, s->svc[i].vip);
 		s->svc[i].owned = v && v->owned;

@@ -65,6 +65,8 @@ struct snap_natrs {
 	uint8_t proto;
 };
 
+#define SNAP_VIP_FILTER_BITS 4096 /* 512 bytes: 50 VIPs leave 99 % of its bits clear */
+
 struct snap {
 	uint32_t version;
 	uint32_t n_svc, n_vip;
@@ -87,6 +89,13 @@ struct snap {
 	/* Timeouts in ticks (dataplane/clock.h). */
 	uint32_t t_tcp, t_tcpfin, t_udp; /* the configurable ones (ipvsadm --set) */
 	bool sloppy_tcp, expire_nodest, no_service_reply;
+	/*
+	 * A bit for each VIP address (held or not, a service's or VRRP's) at
+	 * snap_vip_bit(): clear means no VIP. A NAT reply's destination (its
+	 * client) is tested here before any lookup; a false positive costs the
+	 * lookup, nothing else. Last: the fields above share lines.
+	 */
+	uint64_t vip_filter[SNAP_VIP_FILTER_BITS / 64];
 };
 
 /*
@@ -105,6 +114,25 @@ static inline uint32_t snap_mix(uint32_t a, uint32_t b)
 	h *= 0x9E3779B97F4A7C15ULL;
 	h ^= h >> 32;
 	return (uint32_t)h;
+}
+
+/* The top bits of a multiplicative hash: every bit of the address reaches them. */
+static inline uint32_t snap_vip_bit(uint32_t addr)
+{
+	return (addr * 0x9E3779B1u) >> (32 - __builtin_ctz(SNAP_VIP_FILTER_BITS));
+}
+
+static inline void snap_vip_filter_add(struct snap *s, uint32_t addr)
+{
+	uint32_t b = snap_vip_bit(addr);
+	s->vip_filter[b / 64] |= 1ULL << (b % 64);
+}
+
+/* False: addr is no VIP of s. True: it may be (snap_vip_find() says). */
+static inline bool snap_vip_maybe(const struct snap *s, uint32_t addr)
+{
+	uint32_t b = snap_vip_bit(addr);
+	return (s->vip_filter[b / 64] >> (b % 64)) & 1;
 }
 
 static inline const struct snap_vip *snap_vip_find(const struct snap *s, uint32_t addr)

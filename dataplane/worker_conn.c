@@ -156,9 +156,9 @@ struct sess *worker_new_session(struct worker *w, const struct snap_svc *svc,
  * The session of a packet going back to a client through the director (NAT
  * reply or related ICMP error), with its TTL checked; NULL when dropped.
  */
-static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mbuf *m,
-				  const struct pkt_info *pi, enum vipd_drop miss,
-				  struct rte_ipv4_hdr **ipp)
+static inline __attribute__((always_inline)) struct sess *
+toward_client(struct worker *w, uint16_t pidx, struct rte_mbuf *m, const struct pkt_info *pi,
+	      enum vipd_drop miss, struct rte_ipv4_hdr **ipp)
 {
 	struct sess *s = sess_reply_home(w->sess, pi->hash, &pi->key);
 	if (s == NULL)
@@ -174,7 +174,8 @@ static struct sess *toward_client(struct worker *w, uint16_t pidx, struct rte_mb
 }
 
 /* Out of the port the client's packets came in on, to the hop they came from. */
-static void send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
+static inline __attribute__((always_inline)) void
+send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	uint64_t cmac = 0;

@@ -4,8 +4,8 @@
  * - sess_candidate() is computed packets before its use; the session it
  *   points at may be deleted (and its slot reused) in between, so a stale
  *   candidate must never compare equal to the key it was looked up for;
- * - the three ways of hashing a key (sess_hash, sess_key_set,
- *   sess_key_set_words) agree;
+ * - the four ways of hashing a key (sess_hash, sess_key_set,
+ *   sess_key_set_words, and for a reply key sess_reply_key_words) agree;
  * - a key's first-choice bucket depends on the client's side only, so a
  *   NAT reply key's is its connection key's (one page of the table for
  *   both), while signature and second choice still depend on the whole key;
@@ -140,6 +140,13 @@ static void test_hash_forms_agree(void **state)
 		assert_true(sess_key_eq(&a, &b));
 		assert_true(ha == hb);
 		assert_true(ha == sess_hash(&a));
+		if (kflags == SESS_KEY_REPLY) { /* fast_reply()'s, from the frame's words */
+			_Alignas(8) struct sess_key c;
+			uint32_t ports = (uint32_t)q;
+			uint64_t hc = sess_reply_key_words(&c, r, ports, (uint8_t)(q >> 32));
+			assert_true(sess_key_eq(&a, &c));
+			assert_true(ha == hc);
+		}
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -70,11 +71,50 @@ static void test_one_vip_many_ports(void **state)
 	assert_true(slots_taken(a, b, N) >= FLOOR);
 }
 
+/*
+ * The VIP filter: never a false negative (fast_reply() would translate a
+ * packet to a VIP we hold), and a /24 of VIPs and a /16's spread over its
+ * bits, so a client address (a NAT reply's destination) almost always
+ * skips the lookup.
+ */
+static void test_vip_filter(void **state)
+{
+	(void)state;
+	struct snap *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	uint32_t vips[64];
+	for (unsigned i = 0; i < 32; i++)
+		vips[i] = htonl(0x0a000064u + i);                     /* 10.0.0.100 .. 131 */
+	for (unsigned i = 0; i < 32; i++)
+		vips[32 + i] = htonl(0xac100001u + (i << 8));          /* 172.16.x.1 */
+	for (unsigned i = 0; i < 64; i++)
+		snap_vip_filter_add(s, vips[i]);
+	unsigned bits = 0;
+	for (unsigned i = 0; i < SNAP_VIP_FILTER_BITS / 64; i++)
+		bits += (unsigned)__builtin_popcountll(s->vip_filter[i]);
+	assert_true(bits >= 60); /* 64 keys in 4096 bits: about 63.5 apart */
+	for (unsigned i = 0; i < 64; i++)
+		assert_true(snap_vip_maybe(s, vips[i]));
+	/* Clients: 10.0.0.0/16 as a NAT lab numbers them, then random ones. */
+	unsigned pos = 0, n = 0;
+	for (uint32_t a = 0; a < 65536; a++, n++)
+		pos += snap_vip_maybe(s, htonl(0x0a000000u + a));
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	for (unsigned i = 0; i < 100000; i++, n++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		pos += snap_vip_maybe(s, (uint32_t)x);
+	}
+	/* 64 VIPs included: about 1.6 % of the addresses pass. */
+	assert_true(pos < n * 3 / 100);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_subnet),
 		cmocka_unit_test(test_one_vip_many_ports),
+		cmocka_unit_test(test_vip_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
