@@ -227,7 +227,7 @@ static inline uint8_t fast_reply(const struct snap *sn, uint32_t port_addr, uint
 		if (v != NULL && v->owned)
 			return PKT_SLOW;
 	}
-	if (!snap_natrs_has(sn, (uint32_t)w0, (uint16_t)ports, proto))
+	if (!snap_natrs_has_key(sn, snap_natrs_key((uint32_t)w0, (uint16_t)ports, proto)))
 		return PKT_SLOW;
 	int fl = fast_check_flags(m);
 	if (fl < 0)

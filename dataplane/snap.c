@@ -64,17 +64,13 @@ static int build_sched(const struct conf_vs *cv, struct snap_svc *v)
 
 static void natrs_add(struct snap *s, uint32_t addr, uint16_t port_host, uint8_t proto)
 {
-	uint16_t port = __builtin_bswap16(port_host);
-	if (snap_natrs_has(s, addr, port, proto))
-		return;
-	struct snap_natrs *n = &s->natrs[s->n_natrs++];
-	n->addr = addr;
-	n->port = port;
-	n->proto = proto;
-	uint32_t h = snap_mix(addr, (uint32_t)port << 8 | proto) & s->natrs_hmask;
-	while (s->natrs_hash[h])
-		h = (h + 1) & s->natrs_hmask;
-	s->natrs_hash[h] = (uint16_t)s->n_natrs;
+	uint64_t k = snap_natrs_key(addr, __builtin_bswap16(port_host), proto);
+	uint32_t h = snap_natrs_hash(k) & s->natrs_hmask;
+	for (; s->natrs_keys[h]; h = (h + 1) & s->natrs_hmask)
+		if (s->natrs_keys[h] == k)
+			return;
+	s->natrs_keys[h] = k;
+	s->n_natrs++;
 }
 
 static void build_natrs(const struct vipd_conf *c, struct snap *s)
@@ -114,7 +110,7 @@ struct snap *snap_build(const struct snap_src *src)
 		      (sizeof(struct snap_rs)) * n_rs + 16 * c->n_vs +
 		      sizeof(struct snap_vip) * n_vip + 16 +
 		      sizeof(uint16_t) * (svc_hsize + vip_hsize) + 32 +
-		      (sizeof(struct snap_natrs) + 16) * n_nat + sizeof(uint16_t) * nat_hsize + 32;
+		      sizeof(uint64_t) * nat_hsize + 32;
 	uint8_t *p = calloc(1, size);
 	if (p == NULL) {
 		free(vips);
@@ -128,8 +124,7 @@ struct snap *snap_build(const struct snap_src *src)
 	s->svc_hash = carve(&p, sizeof(uint16_t) * svc_hsize);
 	s->vip_hash = carve(&p, sizeof(uint16_t) * vip_hsize);
 	s->svc_hmask = svc_hsize - 1;
-	s->natrs = carve(&p, sizeof(struct snap_natrs) * n_nat);
-	s->natrs_hash = carve(&p, sizeof(uint16_t) * nat_hsize);
+	s->natrs_keys = carve(&p, sizeof(uint64_t) * nat_hsize);
 	s->natrs_hmask = nat_hsize - 1;
 	s->vip_hmask = vip_hsize - 1;
 

@@ -18,6 +18,10 @@
 
 #include "dataplane/sched.h"
 
+#if defined(__SSE4_2__) && defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 struct vipd_conf;
 
 struct snap_rs {
@@ -58,12 +62,16 @@ static inline bool snap_is_vmac(const uint8_t *a)
 	return a[0] == 0x00 && a[1] == 0x00 && a[2] == 0x5e && a[3] == 0x00 && a[4] == 0x01;
 }
 
-/* A NAT real server's endpoint: its packets are replies to translate back. */
-struct snap_natrs {
-	uint32_t addr;  /* network order */
-	uint16_t port;  /* network order */
-	uint8_t proto;
-};
+/*
+ * A NAT real server's endpoint (network-order address and port, protocol)
+ * as one word, the key of the snapshot's table of them: its packets are
+ * replies to translate back. Never 0 (the protocol is not): 0 is an empty
+ * slot.
+ */
+static inline uint64_t snap_natrs_key(uint32_t addr, uint16_t port, uint8_t proto)
+{
+	return addr | (uint64_t)port << 32 | (uint64_t)proto << 48;
+}
 
 #define SNAP_VIP_FILTER_BITS 4096 /* 512 bytes: 50 VIPs leave 99 % of its bits clear */
 
@@ -78,8 +86,7 @@ struct snap {
 	/* VRIDs whose virtual MAC this director holds now (use_vmac, master). */
 	uint8_t vmac_held[32];
 	uint32_t n_natrs, natrs_hmask;
-	struct snap_natrs *natrs;
-	uint16_t *natrs_hash;
+	uint64_t *natrs_keys; /* snap_natrs_key()s, 0 = empty; linear probing */
 	/*
 	 * With several workers, a client's packets (both directions) are handled
 	 * by the worker hash(client address & owner_mask) picks: the shortest
@@ -160,20 +167,35 @@ static inline const struct snap_svc *snap_svc_find(const struct snap *s, uint32_
 	}
 }
 
+/*
+ * The NAT real server table's hash. A CRC spreads a /24's addresses (the
+ * top byte of the word), ports and protocols over the low bits in one
+ * instruction, where a multiply needs folds around it (snap_mix()).
+ */
+static inline uint32_t snap_natrs_hash(uint64_t k)
+{
+#if defined(__SSE4_2__) && defined(__x86_64__)
+	return (uint32_t)_mm_crc32_u64(0x9E3779B9u, k);
+#else
+	return snap_mix((uint32_t)k, (uint32_t)(k >> 32));
+#endif
+}
+
+static inline bool snap_natrs_has_key(const struct snap *s, uint64_t k)
+{
+	for (uint32_t i = snap_natrs_hash(k) & s->natrs_hmask;; i = (i + 1) & s->natrs_hmask) {
+		uint64_t e = s->natrs_keys[i];
+		if (e == k)
+			return true;
+		if (e == 0)
+			return false;
+	}
+}
+
 static inline bool snap_natrs_has(const struct snap *s, uint32_t addr, uint16_t port,
 				   uint8_t proto)
 {
-	if (s->n_natrs == 0)
-		return false;
-	for (uint32_t i = snap_mix(addr, (uint32_t)port << 8 | proto) & s->natrs_hmask;;
-	     i = (i + 1) & s->natrs_hmask) {
-		uint16_t e = s->natrs_hash[i];
-		if (e == 0)
-			return false;
-		const struct snap_natrs *n = &s->natrs[e - 1];
-		if (n->addr == addr && n->port == port && n->proto == proto)
-			return true;
-	}
+	return s->n_natrs != 0 && snap_natrs_has_key(s, snap_natrs_key(addr, port, proto));
 }
 
 /* What a snapshot is built from: the config plus the control core's state. */

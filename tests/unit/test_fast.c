@@ -651,6 +651,37 @@ static void test_ip_csum(void **state)
 	assert_true(valid > 100000 && valid < 300000); /* both answers drawn */
 }
 
+/*
+ * The snapshot's NAT real servers, against the configuration above rather
+ * than against snap_natrs_has() itself (which the oracle and pkt_classify()
+ * share): exactly each NAT server's address, port and protocol; the DR
+ * server, a neighbour port, the other protocol and random endpoints are not.
+ */
+static void test_natrs(void **state)
+{
+	(void)state;
+	uint16_t p80 = htons(80), p53 = htons(53);
+	assert_int_equal(sn->n_natrs, 2);
+	assert_true(snap_natrs_has(sn, RS_TCP, p80, IPPROTO_TCP));
+	assert_true(snap_natrs_has(sn, RS_UDP, p53, IPPROTO_UDP));
+	assert_false(snap_natrs_has(sn, RS_TCP, p80, IPPROTO_UDP));
+	assert_false(snap_natrs_has(sn, RS_UDP, p53, IPPROTO_TCP));
+	assert_false(snap_natrs_has(sn, RS_TCP, htons(81), IPPROTO_TCP));
+	assert_false(snap_natrs_has(sn, RS_TCP, p53, IPPROTO_TCP));
+	assert_false(snap_natrs_has(sn, a4("10.0.0.13"), p80, IPPROTO_TCP)); /* DR */
+	assert_false(snap_natrs_has(sn, CLIENT, p80, IPPROTO_TCP));
+	uint64_t x = 88172645463325252ULL;
+	for (unsigned i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t a = (uint32_t)x;
+		uint16_t port = (uint16_t)(x >> 32);
+		uint8_t proto = x >> 48 & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		bool rs = (a == RS_TCP && port == p80 && proto == IPPROTO_TCP) ||
+			  (a == RS_UDP && port == p53 && proto == IPPROTO_UDP);
+		assert_true(snap_natrs_has(sn, a, port, proto) == rs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_ip_csum),
+		cmocka_unit_test(test_natrs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * snap: snap_mix(), the hash of the snapshot's open-addressing tables (VIPs,
- * services, NAT real servers), spreads the address sets a director really
- * holds: VIPs and real servers in one /24, which differ in the last octet
+ * snap: snap_mix(), the hash of the snapshot's open-addressing tables of
+ * VIPs and services, and snap_natrs_hash(), the NAT real servers', spread
+ * the address sets a director really holds: VIPs and real servers in one /24, which differ in the last octet
  * only, i.e. in the top byte of the network-order word. A hash whose low
  * bits ignore that byte puts them all in one slot, and every lookup then
  * walks a chain as long as the set (it did: the replies of four NAT real
@@ -61,6 +61,41 @@ static void test_one_subnet(void **state)
 	assert_true(slots_taken(a, b, N) >= FLOOR);
 }
 
+/* The NAT real servers' own table: snap_natrs_hash() over the same sets. */
+static unsigned natrs_slots_taken(const uint32_t *a, const uint16_t *port, const uint8_t *proto,
+				  unsigned n)
+{
+	uint8_t used[SLOTS];
+	unsigned k = 0;
+	memset(used, 0, sizeof(used));
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t s = snap_natrs_hash(snap_natrs_key(a[i], port[i], proto[i])) & (SLOTS - 1);
+		k += !used[s];
+		used[s] = 1;
+	}
+	return k;
+}
+
+static void test_natrs_spread(void **state)
+{
+	uint32_t a[N];
+	uint16_t port[N];
+	uint8_t proto[N];
+	(void)state;
+	/* a /24's servers on one port, UDP 5353 */
+	for (unsigned i = 0; i < N; i++)
+		a[i] = htonl(0x0a010000u + 1 + i), port[i] = htons(5353), proto[i] = 17;
+	assert_true(natrs_slots_taken(a, port, proto, N) >= FLOOR);
+	/* one server, ports 8000 .. 8127, TCP */
+	for (unsigned i = 0; i < N; i++)
+		a[i] = htonl(0x0a010001u), port[i] = htons((uint16_t)(8000 + i)), proto[i] = 6;
+	assert_true(natrs_slots_taken(a, port, proto, N) >= FLOOR);
+	/* 64 servers, each on TCP and UDP 53 */
+	for (unsigned i = 0; i < N; i++)
+		a[i] = htonl(0x0a010001u + i / 2), port[i] = htons(53), proto[i] = i % 2 ? 17 : 6;
+	assert_true(natrs_slots_taken(a, port, proto, N) >= FLOOR);
+}
+
 static void test_one_vip_many_ports(void **state)
 {
 	uint32_t a[N], b[N];
@@ -115,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_one_subnet),
 		cmocka_unit_test(test_one_vip_many_ports),
 		cmocka_unit_test(test_vip_filter),
+		cmocka_unit_test(test_natrs_spread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
