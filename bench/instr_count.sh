@@ -16,6 +16,8 @@
 #       from its real server (bench/gen_pcap.py --replies): half the
 #       packets take the reply path. The figure is the average over both
 #       halves; a reply's own is about twice it less the forward one.
+#       The packets are twice the calls of worker_nat_reply(), every
+#       reply's way.
 #   --loop: count the whole worker loop (worker_main: the PMDs' rx and tx,
 #       the tx flush, expiry steps) instead of worker_rx_burst() alone; the
 #       figure to set against testpmd io's 207 a packet.
@@ -25,10 +27,8 @@
 # inside worker_rx_burst() (parse, sessions, scheduling, rewrite, tx queueing;
 # not the PMDs). The packet count is the number of times fast_check() read
 # the frame's length (one instruction; once per packet here, as every frame
-# of these inputs is a VIP flow; fast_reply() reads it through
-# fast_check_flags() too), plus with --replies the times pkt_classify()
-# read it (the same one-instruction line in pkt.h: a reply that took the
-# general path's classification). Prints one line:
+# of these inputs is a VIP flow); with --replies, twice the calls of
+# worker_nat_reply() (above). Prints one line:
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
@@ -147,7 +147,15 @@ if not tot or not p:
 i = int(tot.group(1).replace(",", ""))
 kind = "new-flows" if os.environ["NEW"] == "1" else "established"
 if os.environ["REPLIES"] == "1":
-    p += mark("pkt.h")
+    # Every reply, fast or not, is worker_nat_reply()'s (worker_conn.c, a
+    # call from worker.c), and the input holds one reply a forward frame:
+    # its calls are half the packets. (MARK inside fast_reply() may share
+    # its load with the length test before it: not a count there.)
+    r = sum(int(c.replace(",", "")) for c in
+            re.findall(r"=> \S*dataplane/worker_conn\.c:worker_nat_reply \(([\d,]+)x\)", t))
+    if not r or not r <= p <= 2.01 * r:
+        sys.exit("instr_count: %d replies for %d forward packets" % (r, p))
+    p = 2 * r
     kind += ", half of them replies"
 if os.environ["SCOPE"] == "worker_main":
     kind += ", whole worker loop"

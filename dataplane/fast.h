@@ -205,7 +205,8 @@ static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info 
  * destination: pkt_classify() tests its services first, and a service is
  * held only when its VIP is (snap.c), so one lookup of the VIP stands for both.
  */
-static inline uint8_t fast_reply(const struct snap *sn, uint32_t port_addr, uint64_t port_mac,
+static inline __attribute__((always_inline)) uint8_t
+fast_reply(const struct snap *sn, uint32_t port_addr, uint64_t port_mac,
 				 struct rte_mbuf *m, struct pkt_info *pi)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
@@ -222,13 +223,15 @@ static inline uint8_t fast_reply(const struct snap *sn, uint32_t port_addr, uint
 	uint32_t daddr = (uint32_t)(w0 >> 32);
 	if (daddr == port_addr)
 		return PKT_SLOW;
+	/* First the test a client's packet fails (the worker may try a VIP
+	 * flow's packet here first): its source is no NAT real server. */
+	if (!snap_natrs_has_key(sn, snap_natrs_key((uint32_t)w0, (uint16_t)ports, proto)))
+		return PKT_SLOW;
 	if (snap_vip_maybe(sn, daddr)) {
 		const struct snap_vip *v = snap_vip_find(sn, daddr);
 		if (v != NULL && v->owned)
 			return PKT_SLOW;
 	}
-	if (!snap_natrs_has_key(sn, snap_natrs_key((uint32_t)w0, (uint16_t)ports, proto)))
-		return PKT_SLOW;
 	int fl = fast_check_flags(m);
 	if (fl < 0)
 		return PKT_SLOW;

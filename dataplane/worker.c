@@ -487,14 +487,27 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 				break;
 		}
 	}
+	/*
+	 * NAT replies come in runs (a burst from the real servers' side):
+	 * after one, the next packet is tried as a reply first, which never
+	 * takes a frame fast_key() would (test_fast.c). The packet the loop
+	 * above stopped at is no VIP flow's either.
+	 */
+	bool reply_first = i1 + 4 < n;
 	for (uint16_t i = i1; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		uint8_t v;
+		uint8_t v = PKT_SLOW;
+		bool tried = false;
 		if (likely(!may_redir)) {
-			if (pass1_fast(w, port_mac, sh, pkts[i], &pi[i])) {
+			if (reply_first) {
+				v = fast_reply(sn, port->addr, port_mac, pkts[i], &pi[i]);
+				tried = true;
+			}
+			if (v == PKT_SLOW && pass1_fast(w, port_mac, sh, pkts[i], &pi[i])) {
 				if (!all_fast)
 					pass1_mark(&pi[i]);
+				reply_first = false;
 				continue;
 			}
 			/* Pass 2 reads verdicts and hashes after all: the earlier ones' too. */
@@ -502,14 +515,14 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 				for (uint16_t j = 0; j < i; j++)
 					pass1_mark(&pi[j]);
 			all_fast = false;
-			v = PKT_SLOW;
 		} else {
 			/* Its owner is decided here: the checks first, as for any. */
 			v = fast_parse(&w->fc, port_mac, pkts[i], &pi[i]);
 		}
 		pi[i].unchecked = false;
-		if (v == PKT_SLOW)
+		if (v == PKT_SLOW && !tried)
 			v = fast_reply(sn, port->addr, port_mac, pkts[i], &pi[i]);
+		reply_first = v == PKT_NAT_REPLY;
 		if (v == PKT_SLOW)
 			v = classify_slow(sn, port, pkts[i], &pi[i]);
 		bool keyed = v == PKT_VIP_FLOW || v == PKT_NAT_REPLY || v == PKT_ICMP_IN ||

@@ -396,6 +396,61 @@ def test_nat_replies_find_their_session_on_any_worker(table, lab_session):
         assert red > 0, "no packet crossed between workers: the test proved nothing"
 
 
+def test_nat_replies_and_requests_in_one_burst(table, lab_session):
+    """Requests of established NAT flows and the real server's replies in one batch, in
+    runs and one by one (six requests, eight replies, six requests, eight replies,
+    then alternating), sent back to back from one veth so that they share bursts.  One
+    worker's pass 1 keeps an all-request loop until the first reply and tries a reply
+    first after one (dataplane/worker.c): a reply taken for a request or the other way
+    round would leave with the wrong rewrite.  Every frame must leave exactly once,
+    translated its own way."""
+    lab, env, v = lab_session, table.env, table.vipd
+    flows = [(f"10.99.0.{92 + i // 2}", 41000 + 11 * i) for i in range(16)]
+
+    def req(i, rid):
+        c, p = flows[i]
+        return bytes(eth(env) / IP(src=c, dst=VIP_NAT, id=rid, ttl=64) / udp(p, 53, b"q%d" % i))
+
+    def rep(i, rid):
+        c, p = flows[i]
+        return bytes(eth(env, src=RS_NAT_MAC) / IP(src=RS_NAT, dst=c, id=rid, ttl=64) /
+                     udp(5353, p, b"r%d" % i))
+
+    first = [req(i, 0x7400 + i) for i in range(len(flows))]
+    order = ([("q", i) for i in range(6)] + [("r", i) for i in range(8)] +
+             [("q", i) for i in range(6, 12)] + [("r", i) for i in range(8, 16)] +
+             [x for i in range(12, 16) for x in (("r", i), ("q", i))] + [("q", 0)])
+    batch, exps = [], []
+    for k, (kind, i) in enumerate(order):
+        rid = 0x7500 + k
+        f = req(i, rid) if kind == "q" else rep(i, rid)
+        batch.append(f)
+        exps.append(exp_nat(env, Ether(f), RS_NAT, 5353, RS_NAT_MAC) if kind == "q" else
+                    exp_nat_reply(env, Ether(f), VIP_NAT, 53, env.cmac))
+    before = stats(v)
+    with lab_fwd.Capture(lab, labmod.SWITCH, lab_fwd.director_port("dir1")) as cap:
+        tx0 = port_tx(v)
+        assert lab.send_frames("client", first) == len(first)
+        wait_director(v, stats(v), tx0, 0, len(first))
+        assert lab.send_frames("client", batch) == len(batch)
+        wait_director(v, stats(v), tx0, 0, len(first) + len(batch))
+        time.sleep(0.3)
+    out = {}
+    for f in cap.frames:
+        p = Ether(f)
+        if IP in p and p[Ether].src == env.dmac and 0x7500 <= p[IP].id < 0x7600:
+            out.setdefault(p[IP].id, []).append(p)
+    bad = []
+    for exp in exps:
+        got = out.get(exp[IP].id, [])
+        if len(got) != 1 or ip_bytes(got[0]) != ip_bytes(exp):
+            bad.append(f"id {exp[IP].id:#x}: want {describe(exp)}\n  got "
+                       f"{[describe(g) for g in got]}")
+    assert not bad, f"{len(bad)} of {len(exps)} wrong ({table.workers} workers):\n" + \
+        "\n".join(bad[:6])
+    assert stats(v)["drop_nat_reply_no_session"] == before["drop_nat_reply_no_session"]
+
+
 def test_nat_checksums_random_batch(table, lab_session):
     """Incremental checksum updates against full recomputation on a seeded random
     batch: 48 TCP SYNs and 48 UDP requests (random client addresses, ports, payload
