@@ -16,8 +16,8 @@
 #       from its real server (bench/gen_pcap.py --replies): half the
 #       packets take the reply path. The figure is the average over both
 #       halves; a reply's own is about twice it less the forward one.
-#       The packets are twice the calls of worker_nat_reply(), every
-#       reply's way.
+#       The packets are twice the replies nat_reply() counted (one
+#       instruction, MARK_REPLY), every reply's way.
 #   --loop: count the whole worker loop (worker_main: the PMDs' rx and tx,
 #       the tx flush, expiry steps) instead of worker_rx_burst() alone; the
 #       figure to set against testpmd io's 207 a packet.
@@ -27,8 +27,8 @@
 # inside worker_rx_burst() (parse, sessions, scheduling, rewrite, tx queueing;
 # not the PMDs). The packet count is the number of times fast_check() read
 # the frame's length (one instruction; once per packet here, as every frame
-# of these inputs is a VIP flow); with --replies, twice the calls of
-# worker_nat_reply() (above). Prints one line:
+# of these inputs is a VIP flow); with --replies, twice the replies
+# (above). Prints one line:
 #
 #   MODE established|new-flows: N instructions/packet (P packets, I instructions)
 #
@@ -47,6 +47,7 @@ SECS=30
 KEEP=""
 SCOPE=worker_rx_burst
 MARK='uint32_t len = m->data_len;'
+MARK_REPLY='rc->out_pkts++;'
 REPLIES=0
 
 die() { echo "instr_count: $*" >&2; exit 1; }
@@ -71,8 +72,8 @@ grep -qF "$MARK" "$ROOT/dataplane/fast.h" ||
 	die "fast_check() no longer has '$MARK': update MARK"
 if [ "$REPLIES" = 1 ]; then
 	[ "$MODE" = nat ] && [ "$NEW" = 0 ] || die "--replies is for --mode nat, established flows"
-	grep -qF "$MARK" "$ROOT/dataplane/pkt.h" ||
-		die "pkt_classify() no longer has '$MARK': update MARK"
+	[ "$(grep -cF "$MARK_REPLY" "$ROOT/dataplane/worker_conn.c")" = 1 ] ||
+		die "nat_reply() no longer has '$MARK_REPLY' (alone in worker_conn.c): update MARK_REPLY"
 fi
 [ -n "$FLOWS" ] || { [ "$NEW" = 1 ] && FLOWS=300000 || FLOWS=10000; }
 
@@ -125,18 +126,18 @@ VPID=""
 callgrind_annotate --auto=yes --show-percs=no "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null ||
 	die "callgrind_annotate failed"
 
-MODE=$MODE NEW=$NEW MARK=$MARK SCOPE=$SCOPE REPLIES=$REPLIES \
+MODE=$MODE NEW=$NEW MARK=$MARK MARK_REPLY=$MARK_REPLY SCOPE=$SCOPE REPLIES=$REPLIES \
 	"$PY" - "$WORK/annotate.txt" <<'EOF'
 import os, re, sys
 t = open(sys.argv[1]).read()
 tot = re.search(r"([\d,]+)\s+PROGRAM TOTALS", t)
 
 
-def mark(name):
-    """MARK's count in the annotation of dataplane/NAME (0: never run)."""
+def mark(name, line=os.environ["MARK"]):
+    """LINE's count in the annotation of dataplane/NAME (0: never run)."""
     for sec in t.split("-- Auto-annotated source: ")[1:]:
         if sec.split("\n", 1)[0].strip().endswith("dataplane/" + name):
-            m = re.search(r"^ *([\d,]+)\s+" + re.escape(os.environ["MARK"]), sec, re.M)
+            m = re.search(r"^ *([\d,]+)\s+" + re.escape(line), sec, re.M)
             return int(m.group(1).replace(",", "")) if m else 0
     return 0
 
@@ -147,12 +148,12 @@ if not tot or not p:
 i = int(tot.group(1).replace(",", ""))
 kind = "new-flows" if os.environ["NEW"] == "1" else "established"
 if os.environ["REPLIES"] == "1":
-    # Every reply, fast or not, is worker_nat_reply()'s (worker_conn.c, a
-    # call from worker.c), and the input holds one reply a forward frame:
-    # its calls are half the packets. (MARK inside fast_reply() may share
-    # its load with the length test before it: not a count there.)
-    r = sum(int(c.replace(",", "")) for c in
-            re.findall(r"=> \S*dataplane/worker_conn\.c:worker_nat_reply \(([\d,]+)x\)", t))
+    # Every reply, fast or not, goes through nat_reply() (worker_conn.c),
+    # which counts it in one instruction (MARK_REPLY, an add to memory), and
+    # the input holds one reply a forward frame: its count is half the
+    # packets. (MARK inside fast_reply() may share its load with the length
+    # test before it: not a count there.)
+    r = mark("worker_conn.c", os.environ["MARK_REPLY"])
     if not r or not r <= p <= 2.01 * r:
         sys.exit("instr_count: %d replies for %d forward packets" % (r, p))
     p = 2 * r

@@ -599,8 +599,22 @@ static void process(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts, uin
 				vip_packet(w, pidx, m, rte_pktmbuf_mtod(m, uint8_t *), pi[i].l4_off,
 					   pkt_fl(&pi[i]), &pi[i], false);
 			} else if (pi[i].verdict == PKT_NAT_REPLY) {
-				/* Half of a NAT service's packets: not through the switch. */
-				worker_nat_reply(w, pidx, m, &pi[i]);
+				/*
+				 * Half of a NAT service's packets, in runs: each
+				 * run in one call. The VIP flows its look-ahead
+				 * passes over get their candidates first (a
+				 * candidate is compared here before use, but an
+				 * unset one may hold any pointer).
+				 */
+				uint16_t j = i + 1;
+				while (j < n && pi[j].verdict == PKT_NAT_REPLY)
+					rx_bytes += pkts[j++]->pkt_len;
+				for (uint16_t k = RTE_MAX(j, i + 1 + SESS_AHEAD);
+				     k < n && k < j + SESS_AHEAD; k++)
+					if (pi[k].verdict == PKT_VIP_FLOW)
+						candidate(w, sh, &pi[k], false);
+				worker_nat_replies(w, pidx, pkts + i, pi + i, j - i);
+				i = j - 1;
 			} else if (pi[i].verdict == PKT_REDIRECT) {
 				m->port = pidx;
 				redir[pi[i].owner][nredir[pi[i].owner]++] = m;

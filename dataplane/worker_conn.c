@@ -185,7 +185,8 @@ send_to_client(struct worker *w, struct rte_mbuf *m, const struct sess *s)
 }
 
 /* Real server to client (NAT): back to the VIP's address, to the client's hop. */
-void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+static inline __attribute__((always_inline)) void
+nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
 {
 	struct rte_ipv4_hdr *ip;
 	struct sess *s = toward_client(w, pidx, m, pi, VIPD_DROP_NAT_NO_SESSION, &ip);
@@ -228,6 +229,18 @@ void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struc
 		xmit_nat_rewrite(ip, l4, false, s->key.daddr, s->key.dport);
 	}
 	send_to_client(w, m, s);
+}
+
+void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi)
+{
+	nat_reply(w, pidx, m, pi);
+}
+
+void worker_nat_replies(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts,
+			struct pkt_info *pi, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		nat_reply(w, pidx, pkts[i], &pi[i]);
 }
 
 /* An ICMP error from a NAT real server about a client's flow: to the client. */

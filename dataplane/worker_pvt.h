@@ -125,6 +125,9 @@ void worker_sess_uncount(struct worker *w, const struct sess *s);
 bool worker_on_expire(void *arg, struct sess_table *t, struct sess *s);
 /* A NAT real server's reply: back to the VIP's address, to the client. */
 void worker_nat_reply(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi);
+/* A run of n consecutive NAT replies of a burst: one call for all. */
+void worker_nat_replies(struct worker *w, uint16_t pidx, struct rte_mbuf **pkts,
+			struct pkt_info *pi, uint16_t n);
 /* An ICMP error from a NAT real server about a client's flow: to the client. */
 void worker_icmp_out(struct worker *w, uint16_t pidx, struct rte_mbuf *m, struct pkt_info *pi);
 
