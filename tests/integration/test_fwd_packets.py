@@ -451,6 +451,40 @@ def test_nat_replies_and_requests_in_one_burst(table, lab_session):
     assert stats(v)["drop_nat_reply_no_session"] == before["drop_nat_reply_no_session"]
 
 
+def test_nat_reply_rearms_with_a_shorter_timeout(table, lab_session):
+    """IPVS re-arms a connection's timer with the timeout in force at each packet: after
+    `vipctl timeout` shortens UDP's from 300 s to 2 s, one reply of an established NAT
+    flow re-arms it with 2 s, and the session is gone within seconds (nat_reply()
+    re-files the shorter expiry on the timer wheel, sess_touch(); written in place,
+    the wheel would find it only when it visits the slot of the old expiry)."""
+    import lab_ops as ops
+    lab, env, v = lab_session, table.env, table.vipd
+    c, port = "10.99.0.116", 42424 + table.workers
+
+    def listed():
+        rows = ops.vipctl(v, "-lnc").stdout.splitlines()
+        return [r.split() for r in rows if f"{c}:{port} " in r + " "]
+
+    req = bytes(eth(env) / IP(src=c, dst=VIP_NAT, id=0x7700) / udp(port, 53, b"q"))
+    rep = bytes(eth(env, src=RS_NAT_MAC) / IP(src=RS_NAT, dst=c, id=0x7701) /
+                udp(5353, port, b"r"))
+    tx0 = port_tx(v)
+    assert lab.send_frames("client", [req]) == 1
+    wait_director(v, stats(v), tx0, 0, 1)
+    mine = listed()
+    assert len(mine) == 1 and mine[0][1] in ("05:00", "04:59"), mine
+    try:
+        ops.vipctl_ok(v, "timeout", "900", "120", "2")
+        assert lab.send_frames("rs1", [rep]) == 1
+        wait_director(v, stats(v), tx0, 0, 2)
+        deadline = time.time() + 8
+        while listed() and time.time() < deadline:
+            time.sleep(0.25)
+        assert not listed(), "the reply did not re-arm the session with 2 s"
+    finally:
+        ops.vipctl_ok(v, "timeout", "900", "120", "300")
+
+
 def test_nat_checksums_random_batch(table, lab_session):
     """Incremental checksum updates against full recomputation on a seeded random
     batch: 48 TCP SYNs and 48 UDP requests (random client addresses, ports, payload
