@@ -396,6 +396,35 @@ def test_nat_replies_find_their_session_on_any_worker(table, lab_session):
         assert red > 0, "no packet crossed between workers: the test proved nothing"
 
 
+def send_and_match(lab, v, dmac, sends, exps, ids, checksums=False):
+    """Send each (host, frames) batch in turn, each after the director has sent the
+    previous ones on, capturing what it puts on the wire; then each expected frame
+    (matched by its IP ID, within ids) must have left exactly once, byte for byte
+    (and, with checksums, with checksums that verify).  dmac: the director's frames'
+    source MAC.  Returns the problems."""
+    with lab_fwd.Capture(lab, labmod.SWITCH, lab_fwd.director_port("dir1")) as cap:
+        tx0, sent = port_tx(v), 0
+        for host, frames in sends:
+            assert lab.send_frames(host, frames) == len(frames)
+            sent += len(frames)
+            wait_director(v, stats(v), tx0, 0, sent)
+        time.sleep(0.3)
+    out = {}
+    for f in cap.frames:
+        p = Ether(f)
+        if IP in p and p[Ether].src == dmac and p[IP].id in ids:
+            out.setdefault(p[IP].id, []).append(p)
+    bad = []
+    for exp in exps:
+        got = out.get(exp[IP].id, [])
+        if len(got) != 1 or ip_bytes(got[0]) != ip_bytes(exp):
+            bad.append(f"id {exp[IP].id:#x}: want {describe(exp)}\n  got "
+                       f"{[describe(g) for g in got]}")
+        elif checksums and checksum_problems(bytes(got[0])):
+            bad.append(f"id {exp[IP].id:#x}: {checksum_problems(bytes(got[0]))}")
+    return bad
+
+
 def test_nat_replies_and_requests_in_one_burst(table, lab_session):
     """Requests of established NAT flows and the real server's replies in one batch, in
     runs and one by one (six requests, eight replies, six requests, eight replies,
@@ -428,24 +457,8 @@ def test_nat_replies_and_requests_in_one_burst(table, lab_session):
         exps.append(exp_nat(env, Ether(f), RS_NAT, 5353, RS_NAT_MAC) if kind == "q" else
                     exp_nat_reply(env, Ether(f), VIP_NAT, 53, env.cmac))
     before = stats(v)
-    with lab_fwd.Capture(lab, labmod.SWITCH, lab_fwd.director_port("dir1")) as cap:
-        tx0 = port_tx(v)
-        assert lab.send_frames("client", first) == len(first)
-        wait_director(v, stats(v), tx0, 0, len(first))
-        assert lab.send_frames("client", batch) == len(batch)
-        wait_director(v, stats(v), tx0, 0, len(first) + len(batch))
-        time.sleep(0.3)
-    out = {}
-    for f in cap.frames:
-        p = Ether(f)
-        if IP in p and p[Ether].src == env.dmac and 0x7500 <= p[IP].id < 0x7600:
-            out.setdefault(p[IP].id, []).append(p)
-    bad = []
-    for exp in exps:
-        got = out.get(exp[IP].id, [])
-        if len(got) != 1 or ip_bytes(got[0]) != ip_bytes(exp):
-            bad.append(f"id {exp[IP].id:#x}: want {describe(exp)}\n  got "
-                       f"{[describe(g) for g in got]}")
+    bad = send_and_match(lab, v, env.dmac, [("client", first), ("client", batch)], exps,
+                         range(0x7500, 0x7600))
     assert not bad, f"{len(bad)} of {len(exps)} wrong ({table.workers} workers):\n" + \
         "\n".join(bad[:6])
     assert stats(v)["drop_nat_reply_no_session"] == before["drop_nat_reply_no_session"]
@@ -521,24 +534,6 @@ def test_nat_checksums_random_batch(table, lab_session):
                        Raw(bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 99)))))
             reps.append(rp)
             exps.append(exp_nat_reply(env, Ether(rp), VIP_NAT, 53, env.cmac))
-    with lab_fwd.Capture(lab, labmod.SWITCH, lab_fwd.director_port("dir1")) as cap:
-        tx0 = port_tx(v)
-        assert lab.send_frames("client", reqs) == len(reqs)
-        wait_director(v, stats(v), tx0, 0, len(reqs))
-        assert lab.send_frames("rs1", reps) == len(reps)
-        wait_director(v, stats(v), tx0, 0, len(reqs) + len(reps))
-        time.sleep(0.3)
-    out = {}
-    for f in cap.frames:
-        p = Ether(f)
-        if IP in p and p[Ether].src == env.dmac and 0x7000 <= p[IP].id < 0x7200:
-            out.setdefault(p[IP].id, []).append(p)
-    bad = []
-    for exp in exps:
-        got = out.get(exp[IP].id, [])
-        if len(got) != 1 or ip_bytes(got[0]) != ip_bytes(exp):
-            bad.append(f"id {exp[IP].id:#x}: want {describe(exp)}\n  got "
-                       f"{[describe(g) for g in got]}")
-        elif checksum_problems(bytes(got[0])):
-            bad.append(f"id {exp[IP].id:#x}: {checksum_problems(bytes(got[0]))}")
+    bad = send_and_match(lab, v, env.dmac, [("client", reqs), ("rs1", reps)], exps,
+                         range(0x7000, 0x7200), checksums=True)
     assert not bad, f"{len(bad)} of {len(exps)} wrong:\n" + "\n".join(bad[:6])
