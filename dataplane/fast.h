@@ -206,8 +206,8 @@ static inline __attribute__((always_inline)) void fast_key_hash(struct pkt_info 
  * held only when its VIP is (snap.c), so one lookup of the VIP stands for both.
  */
 static inline __attribute__((always_inline)) uint8_t
-fast_reply(const struct snap *sn, uint32_t port_addr, uint64_t port_mac,
-				 struct rte_mbuf *m, struct pkt_info *pi)
+fast_reply(const struct snap *sn, uint32_t port_addr, uint64_t port_mac, struct rte_mbuf *m,
+	   struct pkt_info *pi)
 {
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
