@@ -21,7 +21,8 @@
 #   spread 0.93-1.05 with medians of 8 rounds within 2 %. On another host
 #   (docs/PERFORMANCE.md, ninth round) it gave 0.9125, every round 0.88-0.93:
 #   where each process's memory lands decides its rate for its whole life.
-#   Run A against A first; if it is off 1, repeat A/B with fresh processes.
+#   Run A against A first; if it is off 1, repeat A/B with fresh processes
+#   (bench/ab_pairs.sh runs a series of them, both ways round).
 #
 # --interleave: A and B each alone on the CPUs, as dr_bench.sh runs vipd,
 # but both started once and taking turns (SIGSTOP/SIGCONT): each round
@@ -55,7 +56,7 @@ DST_MAC=02:70:63:61:70:00 # net_pcap's MAC for its first port
 
 die() { echo "ab_bench: $*" >&2; exit 1; }
 
-[ $# -ge 2 ] || { sed -n '3,37p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '3,42p' "$0"; exit 2; }
 A=$1 B=$2
 shift 2
 while [ $# -gt 0 ]; do
