@@ -178,8 +178,6 @@ struct snap *snap_build(const struct snap_src *src)
 		snap_vip_filter_add(s, v->addr);
 	}
 	free(vips);
-	for (uint32_t i = 0; i < s->n_svc; i++) /* collect_vips() has them: the filter's promise */
-		snap_vip_filter_add(s, s->svc[i].vip);
 	for (uint32_t i = 0; i < s->n_svc; i++) {
 		const struct snap_vip *v = snap_vip_find(s, s->svc[i].vip);
 		s->svc[i].owned = v && v->owned;

@@ -682,6 +682,19 @@ static void test_natrs(void **state)
 	}
 }
 
+/* snap_build()'s VIP filter holds every VIP and every service's address:
+ * fast_key() and fast_reply() skip their lookups on a clear bit. */
+static void test_vip_filter_complete(void **state)
+{
+	(void)state;
+	assert_true(sn->n_vip >= 3 && sn->n_svc >= 3);
+	for (uint32_t i = 0; i < sn->n_vip; i++)
+		assert_true(snap_vip_maybe(sn, sn->vip[i].addr));
+	for (uint32_t i = 0; i < sn->n_svc; i++)
+		assert_true(snap_vip_maybe(sn, sn->svc[i].vip));
+	assert_true(snap_vip_maybe(sn, VIP_NOSVC)); /* VRRP's, no service */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_ip_csum),
 		cmocka_unit_test(test_natrs),
+		cmocka_unit_test(test_vip_filter_complete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
