@@ -22,7 +22,9 @@
 #   (docs/PERFORMANCE.md, ninth round) it gave 0.9125, every round 0.88-0.93:
 #   where each process's memory lands decides its rate for its whole life.
 #   Run A against A first; if it is off 1, repeat A/B with fresh processes
-#   (bench/ab_pairs.sh runs a series of them, both ways round).
+#   (bench/ab_pairs.sh runs a series of them, roles in the order A B B A:
+#   a single run's second process wins or loses by 7-11 % depending on
+#   the run before it, docs/PERFORMANCE.md, twelfth round).
 #
 # --interleave: A and B each alone on the CPUs, as dr_bench.sh runs vipd,
 # but both started once and taking turns (SIGSTOP/SIGCONT): each round
