@@ -35,15 +35,16 @@ shift 3
 
 draws=()
 for ((k = 1; k <= PAIRS; k++)); do
-	if ((k % 4 < 2)); then first=$A second=$B; else first=$B second=$A; fi
+	afirst=$((k % 4 < 2)) # draws 1 2 3 4: A B B A
+	if ((afirst)); then first=$A second=$B; else first=$B second=$A; fi
 	out=$(bash "$BENCH/ab_bench.sh" "$first" "$second" "$@" 2>&1) ||
 		{ echo "$out" | tail -5 >&2; die "ab_bench.sh failed (draw $k)"; }
 	med=$(echo "$out" | sed -n 's/^B\/A: .*; median \([0-9.]*\)$/\1/p' | tail -1)
 	[ -n "$med" ] || { echo "$out" | tail -5 >&2; die "no median in ab_bench.sh's output (draw $k)"; }
 	# Always B over A: a draw with B first measured A over B.
-	r=$(awk -v m="$med" -v k="$k" 'BEGIN { printf "%.4f", (k % 4 < 2) ? m : 1 / m }')
+	r=$(awk -v m="$med" -v a="$afirst" 'BEGIN { printf "%.4f", a ? m : 1 / m }')
 	draws+=("$r")
-	echo "draw $k ($( ((k % 4 < 2)) && echo "A then B" || echo "B then A")): B/A $r"
+	echo "draw $k ($( ((afirst)) && echo "A then B" || echo "B then A")): B/A $r"
 done
 printf '%s\n' "${draws[@]}" | sort -g | awk '
 	{ v[NR] = $1; lg += log($1); if ($1 > 1) up++ }
