@@ -61,7 +61,7 @@
 # usage: bench/dr_bench.sh [--mode dr|nat|tun] [--new-flows | --sessions N]
 #                          [--flows N] [--seconds S] [--runs R] [--warmup W]
 #                          [--dst-mac MAC] [--no-huge] [--aged] [--interleave]
-#                          [--table N] [--replies] [--keep DIR]
+#                          [--vipd-first] [--table N] [--replies] [--keep DIR]
 #   --mode M     forwarding method: dr (default), nat (real servers on another
 #                port), tun (IPIP); config bench/vipd-M.conf.in
 #   --new-flows  new sessions per second (see above); --flows is then the
@@ -73,6 +73,11 @@
 #   --runs R     testpmd/vipd pairs (default 3); --warmup W seconds (default 3)
 #   --interleave both processes at once, taking turns (see above): R rounds
 #                of S seconds each (e.g. --runs 10 --seconds 3)
+#   --vipd-first with --interleave: start vipd before testpmd (testpmd is
+#                started first otherwise). Which of two processes started
+#                one after the other runs faster can depend on the order
+#                (docs/PERFORMANCE.md, twelfth round): series in both orders
+#                show whether it does for this pair.
 #   --dst-mac    the frames' Ethernet destination (default: net_pcap's MAC)
 #   --no-huge    use --no-huge -m 2048 (or more) even when hugepages are available
 #   --aged       vipd's free session slots in random order, as in a director
@@ -107,6 +112,7 @@ MODE=dr
 NEW_FLOWS=0
 SESSIONS=0
 INTERLEAVE=0
+VIPD_FIRST=0
 TABLE=""
 REPLIES=0
 TARGET=0.50
@@ -127,6 +133,7 @@ while [ $# -gt 0 ]; do
 	--no-huge) NO_HUGE=1; shift ;;
 	--aged) AGED=1; shift ;;
 	--interleave) INTERLEAVE=1; shift ;;
+	--vipd-first) VIPD_FIRST=1; shift ;;
 	--table) TABLE=$2; shift 2 ;;
 	--replies) REPLIES=1; shift ;;
 	-h|--help) awk 'NR >= 3 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 3 { exit }' "$0"; exit 0 ;;
@@ -145,6 +152,7 @@ if [ "$REPLIES" = 1 ]; then
 	[ "$NEW_FLOWS" = 0 ] && [ "$SESSIONS" = 0 ] || die "--replies is for the packet rate only"
 fi
 [ "$NEW_FLOWS" = 1 ] && [ "$SESSIONS" != 0 ] && die "--new-flows and --sessions are separate benchmarks"
+[ "$VIPD_FIRST" = 1 ] && [ "$INTERLEAVE" = 0 ] && die "--vipd-first is for --interleave"
 [ "$INTERLEAVE" = 1 ] && { [ "$NEW_FLOWS" = 1 ] || [ "$SESSIONS" != 0 ]; } &&
 	die "--interleave is for the packet rate only (not --new-flows or --sessions)"
 if [ -z "$FLOWS" ]; then
@@ -586,11 +594,21 @@ window() {
 if [ "$INTERLEAVE" = 1 ]; then
 	tpre="vipd-bench-$$-tpi" vpre="vipd-bench-$$-vdi"
 	for attempt in 1 2; do
-		start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
-		tpid=$PID
-		kill -STOP "$tpid"
-		start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
-		vpid=$PID
+		if [ "$VIPD_FIRST" = 1 ]; then
+			start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
+			vpid=$PID
+			kill -STOP "$vpid"
+			start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
+			tpid=$PID
+			kill -STOP "$tpid"
+			kill -CONT "$vpid"
+		else
+			start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
+			tpid=$PID
+			kill -STOP "$tpid"
+			start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
+			vpid=$PID
+		fi
 		mac_ok "$WORK/vipd-i.log" in "$DST_MAC" && break
 		[ "$attempt" = 1 ] || die "the in port's MAC is still not the frames' ($RESULT)"
 		kill -CONT "$tpid"
