@@ -593,22 +593,17 @@ window() {
 
 if [ "$INTERLEAVE" = 1 ]; then
 	tpre="vipd-bench-$$-tpi" vpre="vipd-bench-$$-vdi"
+	start_i_vipd() {
+		start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
+		vpid=$PID
+	}
 	for attempt in 1 2; do
-		if [ "$VIPD_FIRST" = 1 ]; then
-			start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
-			vpid=$PID
-			kill -STOP "$vpid"
-			start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
-			tpid=$PID
-			kill -STOP "$tpid"
-			kill -CONT "$vpid"
-		else
-			start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
-			tpid=$PID
-			kill -STOP "$tpid"
-			start_vipd "$vpre" "$WORK/vipd-i.log" "$CONF" || die "vipd did not start"
-			vpid=$PID
-		fi
+		# testpmd is left stopped, vipd running (its first pass comes next).
+		[ "$VIPD_FIRST" = 1 ] && { start_i_vipd; kill -STOP "$vpid"; }
+		start_testpmd "$tpre" "$WORK/testpmd-i.log" || die "testpmd did not start"
+		tpid=$PID
+		kill -STOP "$tpid"
+		if [ "$VIPD_FIRST" = 1 ]; then kill -CONT "$vpid"; else start_i_vipd; fi
 		mac_ok "$WORK/vipd-i.log" in "$DST_MAC" && break
 		[ "$attempt" = 1 ] || die "the in port's MAC is still not the frames' ($RESULT)"
 		kill -CONT "$tpid"
